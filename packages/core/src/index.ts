@@ -1,0 +1,74 @@
+/**
+ * `@llama-ops/core`: the op API (`rmsnorm`, `addRmsnorm`, `rope`, `gqa`), tensors, the
+ * KV cache, typed errors and the backend registry. It contains no kernels: install one
+ * backend package (`@llama-ops/backend-cpu`, `-wasm` or `-webgpu`) next to it.
+ *
+ * @packageDocumentation
+ */
+export { Backend, defineBackend, type TensorOptions } from './backend.js';
+export { Tensor, isTensor } from './tensor.js';
+export type {
+  BackendCapabilities,
+  CopyKernelParams,
+  DType,
+  GqaKernelParams,
+  KernelBackend,
+  RmsnormKernelParams,
+  RopeKernelParams,
+  RopeTable,
+} from './kernels.js';
+export {
+  BackendMismatchError,
+  BackendUnavailableError,
+  CapacityError,
+  DTypeError,
+  DeviceLostError,
+  DisposedError,
+  LlamaOpsError,
+  ShapeError,
+  UnsupportedError,
+  ValueError,
+  type BackendAttempt,
+  type ErrorCode,
+  type ErrorDetails,
+} from './errors.js';
+export {
+  addRmsnorm,
+  rmsnorm,
+  DEFAULT_RMSNORM_EPS,
+  type AddRmsnormResult,
+  type RmsnormOptions,
+  type RmsnormWithResidualOptions,
+} from './ops/rmsnorm.js';
+export { rope, DEFAULT_ROPE_THETA, MAX_ROPE_POSITION, type RopeOptions } from './ops/rope.js';
+export { gqa, type GqaOptions } from './ops/gqa.js';
+export {
+  checkRopeScaling,
+  ropeFrequencies,
+  type RopeFrequencies,
+  type RopeScaling,
+  type RopeScalingDefault,
+  type RopeScalingDynamic,
+  type RopeScalingLinear,
+  type RopeScalingLlama3,
+  type RopeScalingLongrope,
+  type RopeScalingType,
+  type RopeScalingYarn,
+} from './rope/scaling.js';
+export { ropeTableForPositions, ropeTableForRange } from './rope/table.js';
+export { createKVCache, type KVCache, type KVCacheOptions } from './kv-cache.js';
+export {
+  backendPackageName,
+  createBackend,
+  listBackends,
+  registerBackend,
+  selectBackend,
+  unregisterBackend,
+  type BackendFactory,
+  type BackendSelection,
+  type BackendStatus,
+  type BuiltinBackendName,
+  type RegisterBackendOptions,
+} from './registry.js';
+export { float16BitsToFloat32, float32ToFloat16Bits, fromFloat16Array, toFloat16Array } from './float16.js';
+export { formatShape, shapeSize } from './shape.js';

@@ -1,0 +1,176 @@
+/**
+ * The narrow interface a backend implements. Core validates every input and resolves
+ * every default before it calls these methods, so a backend holds no defaults and no
+ * validation: every field here is final, and every storage handle is live.
+ *
+ * A backend may run kernels eagerly or queue them; it must run them in call order, and
+ * {@link KernelBackend.read} must observe every kernel called before it.
+ */
+
+/** Element type of a tensor's storage. Arithmetic is always at least f32. */
+export type DType = 'f32' | 'f16';
+
+/** What a backend can do, reported by `backend.capabilities`. */
+export interface BackendCapabilities {
+  /** Storage dtypes this backend accepts; always includes `'f32'`. */
+  readonly dtypes: readonly DType[];
+  /** Number of threads (CPU/WASM) the kernels may use. */
+  readonly threads?: number;
+  /** Whether SIMD kernels are in use (WASM). */
+  readonly simd?: boolean;
+  /** GPU adapter description (WebGPU). */
+  readonly adapter?: {
+    readonly vendor?: string;
+    readonly architecture?: string;
+    readonly device?: string;
+    readonly description?: string;
+  };
+  /** Optional features the device has enabled (e.g. `shader-f16`, `subgroups`). */
+  readonly features?: readonly string[];
+  /** Device limits in force (WebGPU: the limits requested from the adapter). */
+  readonly limits?: Readonly<Record<string, number>>;
+  /** True once the device is lost; a new backend must then be created. */
+  readonly lost?: boolean;
+  /** Human-readable notes, e.g. why threads are off. */
+  readonly notes?: readonly string[];
+}
+
+/** RMSNorm over rows of `hidden` elements; `residual`/`sum` are set for the fused add+norm. */
+export interface RmsnormKernelParams<S> {
+  readonly x: S;
+  /** Added to `x` before normalising; `null` for plain RMSNorm. */
+  readonly residual: S | null;
+  readonly weight: S;
+  readonly out: S;
+  /** Receives `x + residual` when not `null` (only when `residual` is given). */
+  readonly sum: S | null;
+  readonly rows: number;
+  readonly hidden: number;
+  readonly eps: number;
+  readonly weightOffset: number;
+  readonly dtype: DType;
+}
+
+/**
+ * Cos/sin of every (token, pair) angle, computed by core in float64 and rounded once to
+ * float32, with the scaling's attention factor already multiplied in.
+ * Row `r`, pair `i` is at index `r * pairs + i`.
+ */
+export interface RopeTable {
+  /** `attentionFactor * cos(position * invFreq[i])`, `[rows, pairs]`. */
+  readonly cos: Float32Array;
+  /** `attentionFactor * sin(position * invFreq[i])`, `[rows, pairs]`. */
+  readonly sin: Float32Array;
+  /** Number of rows. `seq` when `perToken` is false, `batch * seq` when true. */
+  readonly rows: number;
+  /** `rotaryDim / 2`. */
+  readonly pairs: number;
+  /**
+   * false: token `(b, s)` uses row `s` (positions are `start + s` for every batch);
+   * true: token `(b, s)` uses row `b * seq + s` (explicit positions).
+   */
+  readonly perToken: boolean;
+  /**
+   * A key that is equal for equal tables, for backends that cache uploaded tables.
+   * `null` when the table was built from explicit positions and is not cached.
+   */
+  readonly key: string | null;
+  /** The final per-pair inverse frequencies (float64), after scaling. */
+  readonly invFreq: Float64Array;
+  /** The attention factor already folded into `cos`/`sin`. */
+  readonly attentionFactor: number;
+}
+
+/** RoPE on `x [batch, seq, heads, headDim]`; `out` may be the same storage as `x` (in place). */
+export interface RopeKernelParams<S> {
+  readonly x: S;
+  readonly out: S;
+  readonly batch: number;
+  readonly seq: number;
+  readonly heads: number;
+  readonly headDim: number;
+  /** Even, `<= headDim`; dims `[rotaryDim, headDim)` are copied unchanged. */
+  readonly rotaryDim: number;
+  /** true: pairs `(2i, 2i+1)`; false: pairs `(i, i + rotaryDim/2)`. */
+  readonly interleaved: boolean;
+  readonly table: RopeTable;
+  readonly dtype: DType;
+}
+
+/**
+ * Grouped-query attention. Layout `bshd`: q `[batch, seqQ, headsQ, headDim]`,
+ * k `[batch, seqKV, headsKV, headDim]`, v `[batch, seqKV, headsKV, headDimV]`,
+ * out `[batch, seqQ, headsQ, headDimV]`.
+ *
+ * Query `i` of batch `b` sits at absolute position `p = queryOffset[b] + i` and sees key
+ * `j` iff `j < kvLength[b]`, and (when `causal`) `j <= p`, and (when `window > 0`)
+ * `j > p - window`. A row that sees no key is written as zeros.
+ */
+export interface GqaKernelParams<S> {
+  readonly q: S;
+  readonly k: S;
+  readonly v: S;
+  readonly out: S;
+  /** Additive mask `[maskBatch, maskHeads, seqQ, seqKV]`, or `null`. */
+  readonly mask: S | null;
+  /** 1 (broadcast) or `batch`. */
+  readonly maskBatch: number;
+  /** 1 (broadcast) or `headsQ`. */
+  readonly maskHeads: number;
+  /** Per-query-head logit `[headsQ]` that joins the softmax denominator only, or `null`. */
+  readonly sinks: S | null;
+  readonly batch: number;
+  readonly seqQ: number;
+  readonly seqKV: number;
+  readonly headsQ: number;
+  readonly headsKV: number;
+  readonly headDim: number;
+  readonly headDimV: number;
+  readonly scale: number;
+  readonly causal: boolean;
+  /** Number of visible keys counting the query's own position; 0 = no window. */
+  readonly window: number;
+  /** `score = softcap * tanh(score / softcap)` before masking; 0 = no softcap. */
+  readonly softcap: number;
+  /** Valid keys per batch, each in `[0, seqKV]`. */
+  readonly kvLength: Int32Array;
+  /** Absolute position of query 0, per batch. */
+  readonly queryOffset: Int32Array;
+  readonly dtype: DType;
+}
+
+/** Copy `count` elements from `src[srcOffset..]` to `dst[dstOffset..]` (same dtype). */
+export interface CopyKernelParams<S> {
+  readonly src: S;
+  readonly srcOffset: number;
+  readonly dst: S;
+  readonly dstOffset: number;
+  readonly count: number;
+  readonly dtype: DType;
+}
+
+/**
+ * What a backend package implements. `S` is the backend's own storage handle (a
+ * Float32Array, a wasm pointer, a GPUBuffer...). Wrap an implementation with
+ * `defineBackend(kernels)` to get the user-facing {@link Backend}.
+ */
+export interface KernelBackend<S = unknown> {
+  /** Short name, e.g. `cpu`. */
+  readonly name: string;
+  /** Current capabilities (may change, e.g. when a GPU device is lost). */
+  readonly capabilities: BackendCapabilities;
+  /** Store `data` (length = element count) as a new tensor of `dtype`. */
+  upload(data: Float32Array, dtype: DType): S;
+  /** Allocate zero-filled storage for `size` elements of `dtype`. */
+  allocate(size: number, dtype: DType): S;
+  /** Read `size` elements back as float32, after all kernels queued so far. */
+  read(storage: S, size: number, dtype: DType): Promise<Float32Array>;
+  /** Release storage. Called once per storage. */
+  free(storage: S): void;
+  copy(params: CopyKernelParams<S>): void;
+  rmsnorm(params: RmsnormKernelParams<S>): void;
+  rope(params: RopeKernelParams<S>): void;
+  gqa(params: GqaKernelParams<S>): void;
+  /** Release everything the backend holds (worker threads, GPU device...). */
+  dispose?(): void;
+}

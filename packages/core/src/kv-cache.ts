@@ -1,0 +1,132 @@
+import type { Backend } from './backend.js';
+import { CapacityError, DisposedError, ShapeError, ValueError } from './errors.js';
+import type { DType } from './kernels.js';
+import { checkNumber, checkSameBackendAndDType, checkTensor, formatShape } from './shape.js';
+import type { Tensor } from './tensor.js';
+
+/** Options of {@link createKVCache}. */
+export interface KVCacheOptions {
+  batch: number;
+  /** Maximum number of positions the cache holds. */
+  capacity: number;
+  kvHeads: number;
+  headDim: number;
+  /** Value head dim (default `headDim`). */
+  headDimV?: number;
+  /** Storage dtype (default `'f32'`). */
+  dtype?: DType;
+}
+
+/**
+ * A preallocated key/value cache `[batch, capacity, kvHeads, headDim]` in backend memory.
+ * {@link KVCache.append} copies new entries on the backend (no round trip through JS);
+ * pass `cache.k`, `cache.v` and `{ kvLength: cache.length }` to `gqa`.
+ */
+export interface KVCache {
+  /** Keys `[batch, capacity, kvHeads, headDim]`; only the first `length` positions are valid. */
+  readonly k: Tensor;
+  /** Values `[batch, capacity, kvHeads, headDimV]`. */
+  readonly v: Tensor;
+  /** Number of valid positions. */
+  readonly length: number;
+  readonly capacity: number;
+  /**
+   * Append `n` positions: `k [batch, n, kvHeads, headDim]`, `v [batch, n, kvHeads, headDimV]`.
+   * @throws CapacityError when `length + n > capacity`.
+   */
+  append(k: Tensor, v: Tensor): void;
+  /** Forget every entry (length 0); memory is kept. */
+  reset(): void;
+  /** Free both tensors. */
+  dispose(): void;
+}
+
+/**
+ * Create a {@link KVCache} on `backend`.
+ * @example
+ * const cache = createKVCache(be, { batch: 1, capacity: 2048, kvHeads: 8, headDim: 64 });
+ * cache.append(kNew, vNew);
+ * const o = gqa(q, cache.k, cache.v, { kvLength: cache.length });
+ */
+export function createKVCache(backend: Backend, options: KVCacheOptions): KVCache {
+  const op = 'createKVCache';
+  if (options === null || typeof options !== 'object') {
+    throw new ValueError({ op, argument: 'options', expected: '{ batch, capacity, kvHeads, headDim }', actual: String(options) });
+  }
+  const int = (name: keyof KVCacheOptions) => checkNumber(op, `options.${name}`, options[name], { integer: true, min: 1 });
+  const batch = int('batch');
+  const capacity = int('capacity');
+  const kvHeads = int('kvHeads');
+  const headDim = int('headDim');
+  const headDimV = options.headDimV === undefined ? headDim : int('headDimV');
+  const k = backend.empty([batch, capacity, kvHeads, headDim], { dtype: options.dtype });
+  const v = backend.empty([batch, capacity, kvHeads, headDimV], { dtype: options.dtype });
+  let length = 0;
+  let disposed = false;
+
+  return {
+    k,
+    v,
+    capacity,
+    get length() {
+      return length;
+    },
+    append(kNew: Tensor, vNew: Tensor): void {
+      const aop = 'kvCache.append';
+      if (disposed) throw new DisposedError({ op: aop, argument: 'cache', hint: 'the cache was disposed' });
+      checkTensor(aop, 'k', kNew, 4);
+      checkTensor(aop, 'v', vNew, 4);
+      const n = kNew.shape[1];
+      const expectK = [batch, n, kvHeads, headDim];
+      const expectV = [batch, n, kvHeads, headDimV];
+      if (kNew.shape.some((d, i) => d !== expectK[i])) {
+        throw new ShapeError({ op: aop, argument: 'k', expected: formatShape(expectK), actual: formatShape(kNew.shape) });
+      }
+      if (vNew.shape.some((d, i) => d !== expectV[i])) {
+        throw new ShapeError({ op: aop, argument: 'v', expected: formatShape(expectV), actual: formatShape(vNew.shape) });
+      }
+      checkSameBackendAndDType(aop, [
+        ['cache.k', k],
+        ['k', kNew],
+        ['v', vNew],
+      ]);
+      if (length + n > capacity) {
+        throw new CapacityError({
+          op: aop,
+          argument: 'k',
+          expected: `at most ${capacity - length} new positions (capacity ${capacity}, length ${length})`,
+          actual: `${n}`,
+        });
+      }
+      const kRow = kvHeads * headDim;
+      const vRow = kvHeads * headDimV;
+      for (let b = 0; b < batch; b++) {
+        backend.kernels.copy({
+          src: kNew.storage,
+          srcOffset: b * n * kRow,
+          dst: k.storage,
+          dstOffset: (b * capacity + length) * kRow,
+          count: n * kRow,
+          dtype: k.dtype,
+        });
+        backend.kernels.copy({
+          src: vNew.storage,
+          srcOffset: b * n * vRow,
+          dst: v.storage,
+          dstOffset: (b * capacity + length) * vRow,
+          count: n * vRow,
+          dtype: v.dtype,
+        });
+      }
+      length += n;
+    },
+    reset(): void {
+      length = 0;
+    },
+    dispose(): void {
+      disposed = true;
+      k.dispose();
+      v.dispose();
+    },
+  };
+}
