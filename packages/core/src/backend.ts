@@ -79,6 +79,15 @@ export class Backend {
     return new Tensor(this, this.kernels.allocate(shapeSize(shape), dtype), shape, dtype);
   }
 
+  /**
+   * Resolve once every op queued so far has finished on the device (a barrier for timing;
+   * {@link Tensor.read} already waits for the ops it depends on).
+   */
+  async sync(): Promise<void> {
+    this.#checkLive('backend.sync');
+    await this.kernels.sync?.();
+  }
+
   /** Release the backend's resources. Its tensors become unusable. Idempotent. */
   dispose(): void {
     if (this.#disposed) return;

@@ -171,6 +171,8 @@ export interface KernelBackend<S = unknown> {
   rmsnorm(params: RmsnormKernelParams<S>): void;
   rope(params: RopeKernelParams<S>): void;
   gqa(params: GqaKernelParams<S>): void;
+  /** Resolve once every kernel queued so far has finished (default: already done). */
+  sync?(): Promise<void>;
   /** Release everything the backend holds (worker threads, GPU device...). */
   dispose?(): void;
 }

@@ -49,10 +49,6 @@ export function rope(x: Tensor, options?: RopeOptions): Tensor {
   checkTensor(op, 'x', x, 4);
   const [batch, seq, heads, headDim] = x.shape;
 
-  const rotaryDim = o.rotaryDim === undefined ? headDim : checkNumber(op, 'options.rotaryDim', o.rotaryDim, { integer: true, min: 2 });
-  if (rotaryDim % 2 !== 0 || rotaryDim > headDim) {
-    throw new ValueError({ op, argument: 'options.rotaryDim', expected: `an even integer in [2, ${headDim}] (headDim)`, actual: String(rotaryDim) });
-  }
   if (o.rotaryDim === undefined && headDim % 2 !== 0) {
     throw new ShapeError({
       op,
@@ -60,6 +56,10 @@ export function rope(x: Tensor, options?: RopeOptions): Tensor {
       expected: 'an even headDim (or an even options.rotaryDim < headDim)',
       actual: `headDim ${headDim} in ${formatShape(x.shape)}`,
     });
+  }
+  const rotaryDim = o.rotaryDim === undefined ? headDim : checkNumber(op, 'options.rotaryDim', o.rotaryDim, { integer: true, min: 2 });
+  if (rotaryDim % 2 !== 0 || rotaryDim > headDim) {
+    throw new ValueError({ op, argument: 'options.rotaryDim', expected: `an even integer in [2, ${headDim}] (headDim)`, actual: String(rotaryDim) });
   }
   const theta = o.theta === undefined ? DEFAULT_ROPE_THETA : checkNumber(op, 'options.theta', o.theta, { min: 1, minExclusive: true });
   const interleaved = o.interleaved === undefined ? false : checkBoolean(op, 'options.interleaved', o.interleaved);

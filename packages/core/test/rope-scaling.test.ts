@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { checkRopeScaling, ropeFrequencies, ropeTableForPositions, ropeTableForRange } from '../src/index.js';
+
+const llama31 = { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8192 } as const;
+
+describe('ropeFrequencies', () => {
+  it('default: invFreq[i] = theta^(-2i/d)', () => {
+    const { invFreq, attentionFactor } = ropeFrequencies(8, 10000, { type: 'default' }, 10);
+    expect(Array.from(invFreq)).toEqual([1, 10000 ** -0.25, 10000 ** -0.5, 10000 ** -0.75]);
+    expect(attentionFactor).toBe(1);
+  });
+
+  it('llama3 (Llama-3.1, d=128, theta=5e5, factor 8): 29 kept, 6 smoothed, 29 divided', () => {
+    const base = ropeFrequencies(128, 500000, { type: 'default' }, 0).invFreq;
+    const scaled = ropeFrequencies(128, 500000, llama31, 0).invFreq;
+    let kept = 0;
+    let divided = 0;
+    let smoothed = 0;
+    for (let i = 0; i < 64; i++) {
+      const ratio = scaled[i] / base[i];
+      if (ratio === 1) kept++;
+      else if (Math.abs(ratio - 1 / 8) < 1e-15) divided++;
+      else {
+        smoothed++;
+        expect(ratio).toBeGreaterThan(1 / 8);
+        expect(ratio).toBeLessThan(1);
+      }
+    }
+    expect({ kept, smoothed, divided }).toEqual({ kept: 29, smoothed: 6, divided: 29 });
+  });
+
+  it('linear divides every frequency by the factor', () => {
+    const base = ropeFrequencies(16, 10000, { type: 'default' }, 0).invFreq;
+    const lin = ropeFrequencies(16, 10000, { type: 'linear', factor: 4 }, 0).invFreq;
+    lin.forEach((f, i) => expect(f).toBeCloseTo(base[i] / 4, 15));
+  });
+
+  it('dynamic leaves short calls alone and raises the base past maxPositionEmbeddings', () => {
+    const scaling = { type: 'dynamic', factor: 2, maxPositionEmbeddings: 100 } as const;
+    const base = ropeFrequencies(8, 10000, { type: 'default' }, 0).invFreq;
+    expect(Array.from(ropeFrequencies(8, 10000, scaling, 99).invFreq)).toEqual(Array.from(base));
+    const L = 200;
+    const theta2 = 10000 * ((2 * L) / 100 - 1) ** (8 / 6);
+    const dyn = ropeFrequencies(8, 10000, scaling, L - 1).invFreq;
+    dyn.forEach((f, i) => expect(f).toBeCloseTo(theta2 ** ((-2 * i) / 8), 15));
+  });
+
+  it('yarn: default attention factor 0.1 ln(factor) + 1, mscale ratio when both given, ramp between extremes', () => {
+    const y = ropeFrequencies(64, 10000, { type: 'yarn', factor: 4, originalMaxPositionEmbeddings: 4096 }, 0);
+    expect(y.attentionFactor).toBeCloseTo(0.1 * Math.log(4) + 1, 15);
+    const base = ropeFrequencies(64, 10000, { type: 'default' }, 0).invFreq;
+    expect(y.invFreq[0]).toBe(base[0]); // highest frequency extrapolated
+    expect(y.invFreq[31]).toBeCloseTo(base[31] / 4, 18); // lowest interpolated
+    const m = ropeFrequencies(64, 10000, { type: 'yarn', factor: 4, originalMaxPositionEmbeddings: 4096, mscale: 1, mscaleAllDim: 0.5 }, 0);
+    expect(m.attentionFactor).toBeCloseTo((0.1 * Math.log(4) + 1) / (0.05 * Math.log(4) + 1), 15);
+  });
+
+  it('longrope switches to long factors at originalMaxPositionEmbeddings, with the default attention factor', () => {
+    const scaling = checkRopeScaling(
+      { type: 'longrope', shortFactor: [1, 2], longFactor: [3, 4], originalMaxPositionEmbeddings: 4096, maxPositionEmbeddings: 131072 },
+      4,
+    );
+    const short = ropeFrequencies(4, 10000, scaling, 4095);
+    const long = ropeFrequencies(4, 10000, scaling, 4096);
+    expect(short.invFreq[1]).toBeCloseTo(1 / (2 * 100), 15);
+    expect(long.invFreq[1]).toBeCloseTo(1 / (4 * 100), 15);
+    expect(long.attentionFactor).toBeCloseTo(Math.sqrt(1 + Math.log(32) / Math.log(4096)), 15);
+  });
+});
+
+describe('rope tables', () => {
+  it('are computed from float64 angles at large positions and folded with the attention factor', () => {
+    const freq = ropeFrequencies(4, 10000, { type: 'yarn', factor: 4, originalMaxPositionEmbeddings: 64 }, 0);
+    const p = 2 ** 20 - 1;
+    const t = ropeTableForRange(freq, p, 1);
+    const expected = freq.attentionFactor * Math.cos(p * freq.invFreq[0]);
+    expect(t.cos[0]).toBe(Math.fround(expected));
+    // A float32 angle would be off by far more than float32 rounding of the cosine:
+    const f32Angle = Math.fround(Math.fround(p) * Math.fround(freq.invFreq[0]));
+    expect(Math.abs(t.cos[0] - freq.attentionFactor * Math.cos(f32Angle))).toBeLessThan(1); // sanity
+  });
+  it('are cached per configuration and range', () => {
+    const freq = ropeFrequencies(8, 10000, { type: 'default' }, 0);
+    expect(ropeTableForRange(freq, 5, 3)).toBe(ropeTableForRange(freq, 5, 3));
+    expect(ropeTableForRange(freq, 5, 3)).not.toBe(ropeTableForRange(freq, 6, 3));
+  });
+  it('explicit positions give one row per token', () => {
+    const freq = ropeFrequencies(4, 10000, { type: 'default' }, 0);
+    const t = ropeTableForPositions(freq, Int32Array.from([3, 0]));
+    expect(t.perToken).toBe(true);
+    expect(t.rows).toBe(2);
+    expect(t.sin[0]).toBe(Math.fround(Math.sin(3)));
+    expect(t.sin[2]).toBe(0);
+  });
+});
