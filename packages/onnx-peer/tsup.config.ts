@@ -9,5 +9,5 @@ export default defineConfig({
   target: 'es2022',
   platform: 'node',
   // The runtimes are loaded lazily with import(), so a user of only one never loads the other.
-  external: ['onnxruntime-node', 'onnxruntime-web'],
+  external: ['onnxruntime-node', 'onnxruntime-web', '@llama-ops/core'],
 });

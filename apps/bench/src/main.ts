@@ -1,0 +1,76 @@
+/**
+ * `llama-ops-bench`: run the benchmark and print markdown (or JSON with --json), and with
+ * --out DIR write bench.json, bench.md and bench.svg. Progress goes to stderr.
+ */
+import { parseArgs, USAGE } from './args.js';
+import { runBench, type BenchProgress } from './bench.js';
+import { formatMarkdown, formatMs, formatNumber } from './markdown.js';
+import { formatJson, writeReport } from './output.js';
+import { throughput } from './report.js';
+import { ROWS, selectRows } from './rows.js';
+
+function progressLine(e: BenchProgress): string | null {
+  switch (e.type) {
+    case 'contender':
+      return e.contender.available ? `+ ${e.contender.label}` : `- ${e.contender.id} skipped: ${e.contender.reason}`;
+    case 'row':
+      return `[${e.index + 1}/${e.total}] ${e.row.title}`;
+    case 'result': {
+      const r = e.result;
+      if (r.status === 'skipped') return `    ${e.contender}: skipped (${r.reason})`;
+      return `    ${e.contender}: ${formatMs(r.stats.medianMs)}  ${formatNumber(throughput(e.row, r))} ${e.row.metric}  (${r.stats.samples} samples)`;
+    }
+    case 'copy':
+      return `    copy limit: ${formatNumber(e.copy.gbps)} GB/s`;
+  }
+}
+
+async function main(): Promise<number> {
+  let opts;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (opts.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (opts.list) {
+    for (const r of opts.filter ? selectRows(opts.filter) : ROWS) process.stdout.write(`${r.id.padEnd(28)} ${r.title}\n`);
+    return 0;
+  }
+  const report = await runBench({
+    backends: opts.backends,
+    peers: opts.peers,
+    threads: opts.threads,
+    filter: opts.filter,
+    timeBudgetMs: opts.timeBudgetMs,
+    quick: opts.quick,
+    machineNote: opts.note,
+    onProgress: opts.json
+      ? undefined
+      : (e) => {
+          const line = progressLine(e);
+          if (line) process.stderr.write(`${line}\n`);
+        },
+  });
+  if (opts.out) {
+    const files = await writeReport(report, opts.out);
+    if (!opts.json) process.stderr.write(`wrote ${files.json}, ${files.markdown}, ${files.svg}\n`);
+  }
+  process.stdout.write(opts.json ? formatJson(report) : formatMarkdown(report));
+  return 0;
+}
+
+main().then(
+  (code) => {
+    // ORT-web worker threads can keep the event loop alive: exit explicitly.
+    process.exit(code);
+  },
+  (err) => {
+    process.stderr.write(`llama-ops-bench: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

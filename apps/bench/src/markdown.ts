@@ -1,0 +1,199 @@
+/**
+ * The report as markdown: machine and run, contenders (and why any was skipped), the
+ * wasm targets with met / not met, one throughput table per op group, and the ratios of
+ * every backend to every peer.
+ */
+import { throughput, type BenchReport, type ContenderInfo, type Measured, type RowReport, type TargetResult } from './report.js';
+
+/** `6.3 µs`, `0.105 ms`, `12.3 ms`, `1.23 s`. */
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '—';
+  if (ms < 0.1) return `${(ms * 1000).toPrecision(3)} µs`;
+  if (ms < 1000) return `${ms < 1 ? ms.toFixed(3) : ms.toPrecision(3)} ms`;
+  return `${(ms / 1000).toPrecision(3)} s`;
+}
+
+/** Three significant digits without exponent notation: `0.523`, `5.23`, `52.3`, `523`, `5234`. */
+export function formatNumber(x: number): string {
+  if (!Number.isFinite(x)) return '—';
+  if (Math.abs(x) >= 1000) return Math.round(x).toString();
+  if (x === 0) return '0';
+  if (Math.abs(x) < 0.001) return x.toExponential(1);
+  return Number(x.toPrecision(3)).toString();
+}
+
+/** Decimal units, as GB/s is: `32.8 KB`, `67.1 MB`. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return `${u === 0 ? v : Number(v.toPrecision(3))} ${units[u]}`;
+}
+
+/** `2.31x`. */
+export function formatRatio(x: number | null): string {
+  return x === null || !Number.isFinite(x) ? '—' : `${x >= 100 ? Math.round(x) : Number(x.toPrecision(3))}x`;
+}
+
+/** `87%`. */
+export function formatPercent(x: number | null): string {
+  return x === null || !Number.isFinite(x) ? '—' : `${Math.round(x * 100)}%`;
+}
+
+const escapeCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+/** A markdown table; the first `textColumns` columns are left-aligned, the rest (numbers) right-aligned. */
+function table(head: string[], body: string[][], textColumns = 1): string {
+  const lines = [`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i < textColumns ? '---' : '---:')).join(' | ')} |`];
+  for (const r of body) lines.push(`| ${r.map(escapeCell).join(' | ')} |`);
+  return lines.join('\n');
+}
+
+function cell(row: RowReport, id: string): string {
+  const r = row.results[id];
+  if (!r) return '—';
+  if (r.status === 'skipped') return 'skipped';
+  return `${formatNumber(throughput(row, r))} (${formatMs(r.stats.medianMs)})`;
+}
+
+function targetMeasured(t: TargetResult): string {
+  if (t.measured === null) return '—';
+  if (t.spec.kind === 'copyFraction') return formatPercent(t.measured);
+  if (t.spec.kind === 'within') return `${formatRatio(t.measured)} ${t.spec.peer}'s time`;
+  return formatRatio(t.measured);
+}
+
+/** `✅ met`, `❌ not met`, `n/a`. */
+export function formatStatus(t: Pick<TargetResult, 'status'>): string {
+  return t.status === 'met' ? '✅ met' : t.status === 'not met' ? '❌ not met' : 'n/a';
+}
+
+function contenderLine(c: ContenderInfo): string[] {
+  if (!c.available) return [c.id, 'skipped', escapeCell(c.reason ?? 'unavailable')];
+  const notes = [...c.notes];
+  if (c.timing === 'gpu-timestamps') notes.unshift('GPU timestamps');
+  return [c.id, c.label, notes.join('; ')];
+}
+
+/** Column header of a contender: its id, flagged when it is a software GPU. */
+export function columnName(c: Pick<ContenderInfo, 'id' | 'software'>): string {
+  return c.software ? `${c.id} (software GPU)` : c.id;
+}
+
+/** Contenders with a column in `rows` (measured or skipped somewhere), in report order. */
+function columns(report: BenchReport, rows: readonly RowReport[]): ContenderInfo[] {
+  return report.contenders.filter((c) => rows.some((r) => r.results[c.id] !== undefined));
+}
+
+/** The whole report as markdown. */
+export function formatMarkdown(report: BenchReport): string {
+  const m = report.machine;
+  const o = report.options;
+  const out: string[] = [];
+  out.push('# llama-ops benchmark', '');
+  out.push(
+    `Machine: ${m.cpuModel}, ${m.cores} core${m.cores === 1 ? '' : 's'}, ${m.memoryGiB} GiB, ${m.platform} ${m.arch}, Node ${m.node}.` +
+      (m.note ? ` ${m.note}.` : '') +
+      (m.loadAverage ? ` Load average (1 min) ${m.loadAverage.start} at the start, ${m.loadAverage.end} at the end.` : ''),
+  );
+  out.push(
+    `Run: ${report.createdAt}, ${o.threads} thread${o.threads === 1 ? '' : 's'} for wasm and the ORT peers (cpu is single-threaded), ` +
+      `${o.quick ? 'quick mode, ' : ''}${o.timeBudgetMs} ms of timed samples per row and contender after warm-up; ` +
+      `medians per call. Bytes = read + written (f32); attention FLOPs = 4 · Sq · visible keys · Hq · d. ` +
+      `Copy limit = \`TypedArray.set\` bandwidth of the same byte count, measured in the same process.` +
+      (o.filter ? ` Filter: \`${o.filter}\`.` : ''),
+  );
+  out.push('');
+
+  out.push('## Contenders', '');
+  out.push(table(['id', 'what', 'notes'], report.contenders.map(contenderLine), 3));
+  out.push('');
+
+  if (report.targets.length) {
+    out.push('## Targets of the wasm backend', '');
+    out.push(
+      table(
+        ['row', 'target', 'measured', 'status'],
+        report.targets.map((t) => [t.rowTitle, t.description, targetMeasured(t), formatStatus(t) + (t.reason && t.status === 'n/a' ? ` (${t.reason})` : '')]),
+        2,
+      ),
+    );
+    const met = report.targets.filter((t) => t.status === 'met').length;
+    const judged = report.targets.filter((t) => t.status !== 'n/a').length;
+    out.push('', `${met} of ${judged} judged targets met (${report.targets.length - judged} n/a).`, '');
+  }
+
+  for (const group of ['RMSNorm', 'RoPE', 'Attention'] as const) {
+    const rows = report.rows.filter((r) => r.group === group);
+    if (!rows.length) continue;
+    const metric = rows[0].metric;
+    const cols = columns(report, rows);
+    out.push(`## ${group}: ${metric} (time per call), higher is better`, '');
+    const head = ['row', 'bytes', 'copy limit GB/s', ...cols.map(columnName)];
+    out.push(
+      table(
+        head,
+        rows.map((r) => [r.title, formatBytes(r.bytes), r.copy ? formatNumber(r.copy.gbps) : '—', ...cols.map((c) => cell(r, c.id))]),
+      ),
+    );
+    out.push('');
+  }
+
+  // Ratio columns: each backend against each peer, in report order, where any row has both.
+  const backends = report.contenders.filter((c) => c.kind === 'backend' && c.available).map((c) => c.id);
+  const peers = report.contenders.filter((c) => c.kind === 'peer' && c.available).map((c) => c.id);
+  const pairs = new Map<string, { subject: string; peer: string }>();
+  for (const subject of backends) {
+    for (const peer of peers) {
+      if (report.rows.some((r) => r.ratios.some((x) => x.subject === subject && x.peer === peer))) pairs.set(`${subject}/${peer}`, { subject, peer });
+    }
+  }
+  if (pairs.size || backends.length) {
+    out.push('## Ratios', '');
+    out.push('`A / B` = speedup of A over B (B\'s median time / A\'s); above 1, A is faster. `% copy` = GB/s as a share of the copy limit.', '');
+    const keys = [...pairs.keys()];
+    const head = ['row', ...keys.map((k) => k.replace('/', ' / ')), ...backends.map((b) => `${b} % copy`)];
+    out.push(
+      table(
+        head,
+        report.rows.map((r) => [
+          r.title,
+          ...keys.map((k) => formatRatio(r.ratios.find((x) => `${x.subject}/${x.peer}` === k)?.speedup ?? null)),
+          ...backends.map((b) => formatPercent(r.copyFraction[b] ?? null)),
+        ]),
+      ),
+    );
+    out.push('');
+  }
+
+  // Cross-check: every contender's outputs against the reference's, worst row.
+  if (report.reference) {
+    const worst: string[] = [];
+    for (const c of report.contenders) {
+      if (c.id === report.reference || !c.available) continue;
+      let maxDiff = -1;
+      let at = '';
+      for (const r of report.rows) {
+        const res = r.results[c.id];
+        if (res?.status === 'ok' && (res as Measured).maxAbsDiff !== null && (res as Measured).maxAbsDiff! > maxDiff) {
+          maxDiff = (res as Measured).maxAbsDiff!;
+          at = r.title;
+        }
+      }
+      if (maxDiff >= 0) worst.push(`${c.id} ${maxDiff.toExponential(1)} (${at})`);
+    }
+    if (worst.length) out.push(`Outputs cross-checked against ${report.reference}: largest |difference| ${worst.join('; ')}.`, '');
+  }
+  const skipped = report.rows.flatMap((r) =>
+    Object.entries(r.results)
+      .filter(([id, x]) => x.status === 'skipped' && report.contenders.find((c) => c.id === id)?.available)
+      .map(([id, x]) => `- ${r.title}, ${id}: ${(x as { reason: string }).reason}`),
+  );
+  if (skipped.length) out.push('Skipped rows:', '', ...skipped, '');
+  out.push(`Total run time: ${report.elapsedSeconds} s.`, '');
+  return out.join('\n');
+}

@@ -1,0 +1,212 @@
+/**
+ * The ORT peers as contenders: one-node ONNX models built in memory by
+ * `@llama-ops/onnx-peer`, one session per row, feeds made into runtime tensors once, and
+ * `await runner.run(prepared)` timed. onnxruntime-web runs its WASM EP inside Node;
+ * onnxruntime-node its native CPU EP.
+ *
+ * Ops: RMSNormalization (opset 23), com.microsoft.SkipSimplifiedLayerNormalization
+ * (add+RMSNorm), RotaryEmbedding (opset 23, bshd as 3D, position-id caches) and, on
+ * attention rows, ONNX Attention (opset 23) as the main peer plus com.microsoft.
+ * GroupQueryAttention as a second column (`<peer>-gqa`), which re-concatenates the past
+ * cache into `present_*` on every call, as ORT's decode loop does.
+ */
+import { reasonOf, type Contender, type RowSession } from './contender.js';
+import type { ContenderInfo, PeerName } from './report.js';
+import type { BenchRow, RowInputs } from './rows.js';
+
+type OnnxPeer = typeof import('@llama-ops/onnx-peer');
+type Core = typeof import('@llama-ops/core');
+
+/** The peers runBench knows. */
+export const PEER_NAMES: readonly PeerName[] = ['ort-web', 'ort-node'];
+
+const RUNTIME: Record<PeerName, 'web' | 'node'> = { 'ort-web': 'web', 'ort-node': 'node' };
+const PACKAGE: Record<PeerName, string> = { 'ort-web': 'onnxruntime-web', 'ort-node': 'onnxruntime-node' };
+
+interface Model {
+  opName: string;
+  model: import('@llama-ops/onnx-peer').OnnxModel;
+  feeds: import('@llama-ops/onnx-peer').OrtFeeds;
+  /** Outputs compared and checksummed, in our op's output order. */
+  outputs: string[];
+}
+
+/** The ONNX model and feeds of `row` (`gqaOp` picks Attention or GroupQueryAttention on attention rows). */
+function buildModel(peer: OnnxPeer, core: Core, row: BenchRow, inputs: RowInputs, gqaOp: 'Attention' | 'GroupQueryAttention'): Model {
+  const p = row.params;
+  if (p.kind === 'rmsnorm' && inputs.kind === 'rmsnorm') {
+    const shape = [p.rows, p.hidden];
+    if (inputs.residual) {
+      return {
+        opName: 'SkipSimplifiedLayerNormalization',
+        model: peer.skipSimplifiedLayerNormModel({ shape, epsilon: p.eps }),
+        feeds: { input: peer.f32(inputs.x, shape), skip: peer.f32(inputs.residual, shape), gamma: peer.f32(inputs.weight, [p.hidden]) },
+        outputs: ['output', 'input_skip_bias_sum'],
+      };
+    }
+    return {
+      opName: 'RMSNormalization',
+      model: peer.rmsNormalizationModel({ shape, epsilon: p.eps }),
+      feeds: { X: peer.f32(inputs.x, shape), scale: peer.f32(inputs.weight, [p.hidden]) },
+      outputs: ['Y'],
+    };
+  }
+  if (p.kind === 'rope' && inputs.kind === 'rope') {
+    const maxPositions = p.start + p.seq;
+    // Same float64 frequencies core uses, so outputs agree to rounding.
+    const freq = core.ropeFrequencies(p.headDim, p.theta, { type: 'default' }, maxPositions - 1);
+    const { cos, sin } = peer.rotaryCaches(
+      freq.invFreq,
+      Array.from({ length: maxPositions }, (_, i) => i),
+      freq.attentionFactor,
+    );
+    const half = p.headDim / 2;
+    return {
+      opName: 'RotaryEmbedding',
+      model: peer.rotaryEmbeddingModel({
+        batch: p.batch,
+        seq: p.seq,
+        heads: p.heads,
+        headDim: p.headDim,
+        cache: { kind: 'positionIds', maxPositions },
+      }),
+      feeds: {
+        X: peer.f32(inputs.x, [p.batch, p.seq, p.heads * p.headDim]),
+        cos_cache: peer.f32(cos, [maxPositions, half]),
+        sin_cache: peer.f32(sin, [maxPositions, half]),
+        position_ids: peer.i64(
+          Array.from({ length: p.batch * p.seq }, (_, i) => p.start + (i % p.seq)),
+          [p.batch, p.seq],
+        ),
+      },
+      outputs: ['Y'],
+    };
+  }
+  if (p.kind === 'gqa' && inputs.kind === 'gqa') {
+    if (gqaOp === 'GroupQueryAttention') {
+      const { feeds, pastLength } = peer.gqaFeeds({
+        q: inputs.q,
+        k: inputs.k,
+        v: inputs.v,
+        batch: p.batch,
+        seqQ: p.seqQ,
+        seqKV: p.seqKV,
+        headsQ: p.headsQ,
+        headsKV: p.headsKV,
+        headDim: p.headDim,
+        kvLength: [p.seqKV],
+      });
+      return {
+        opName: 'GroupQueryAttention',
+        model: peer.groupQueryAttentionModel({ batch: p.batch, seqQ: p.seqQ, pastLength, headsQ: p.headsQ, headsKV: p.headsKV, headDim: p.headDim }),
+        feeds,
+        outputs: ['output'],
+      };
+    }
+    // ONNX is_causal is top-left aligned: prefill is square (same thing), and one decode
+    // query at the end of the cache sees every key, so decode runs non-causal.
+    return {
+      opName: 'Attention',
+      model: peer.attentionModel({
+        batch: p.batch,
+        seqQ: p.seqQ,
+        seqKV: p.seqKV,
+        headsQ: p.headsQ,
+        headsKV: p.headsKV,
+        headDim: p.headDim,
+        causal: p.causal && p.seqQ > 1,
+      }),
+      feeds: {
+        Q: peer.f32(inputs.q, [p.batch, p.seqQ, p.headsQ * p.headDim]),
+        K: peer.f32(inputs.k, [p.batch, p.seqKV, p.headsKV * p.headDim]),
+        V: peer.f32(inputs.v, [p.batch, p.seqKV, p.headsKV * p.headDim]),
+      },
+      outputs: ['Y'],
+    };
+  }
+  throw new Error(`row ${row.id}: inputs of kind ${inputs.kind} do not match params of kind ${p.kind}`);
+}
+
+async function runtimeVersion(name: string): Promise<string | null> {
+  try {
+    const mod = (await import(/* @vite-ignore */ name)) as { env?: { versions?: Record<string, string> }; default?: { env?: { versions?: Record<string, string> } } };
+    const versions = mod.env?.versions ?? mod.default?.env?.versions;
+    return versions?.web ?? versions?.node ?? versions?.common ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Create the contenders of peer `name` (`<name>` and `<name>-gqa`), or unavailable infos with
+ * the reason (onnx-peer or the runtime not installed, a session cannot be created...).
+ * onnxruntime-web fixes its thread count at its first session in the process; when that
+ * differs from `threads`, the count in force is reported.
+ */
+export async function createPeerContenders(name: PeerName, threads: number): Promise<Array<Contender | ContenderInfo>> {
+  const runtime = RUNTIME[name];
+  const pkg = PACKAGE[name];
+  const ids = [name, `${name}-gqa`];
+  const skipAll = (reason: string): ContenderInfo[] =>
+    ids.map((id) => ({ id, kind: 'peer', label: id, available: false, reason, timing: 'wall', notes: [] }));
+  let peer: OnnxPeer;
+  let core: Core;
+  try {
+    peer = await import('@llama-ops/onnx-peer');
+    core = await import('@llama-ops/core');
+  } catch (err) {
+    return skipAll(`@llama-ops/onnx-peer cannot be loaded (${reasonOf(err)})`);
+  }
+  // Probe: a session of a tiny model tells whether the runtime loads here, and its threads.
+  let threadsInForce: number | undefined;
+  try {
+    const probe = await peer.createOrtRunner({ runtime, model: peer.rmsNormalizationModel({ shape: [1, 8] }), threads });
+    threadsInForce = probe.threads;
+    await probe.release();
+  } catch (err) {
+    return skipAll(`${pkg} is not available (${reasonOf(err)})`);
+  }
+  const version = await runtimeVersion(pkg);
+  const ep = runtime === 'web' ? 'WASM EP' : 'native CPU EP';
+  const notes: string[] = [];
+  if (threadsInForce !== undefined && threadsInForce !== threads) {
+    notes.push(`${threadsInForce} thread(s) in force: onnxruntime-web fixes its thread count at the first session of the process`);
+  }
+  const make = (id: string, gqaOp: 'Attention' | 'GroupQueryAttention'): Contender => {
+    const info: ContenderInfo = {
+      id,
+      kind: 'peer',
+      label: `${pkg}${version ? ` ${version}` : ''} (${ep}${gqaOp === 'GroupQueryAttention' ? ', GroupQueryAttention' : ''}, ${threadsInForce ?? 'default'} thread${threadsInForce === 1 ? '' : 's'})`,
+      available: true,
+      threads: threadsInForce,
+      timing: 'wall',
+      notes: [...notes],
+    };
+    return {
+      info,
+      appliesTo: (row) => gqaOp === 'Attention' || row.op === 'gqa',
+      async prepare(row, inputs): Promise<RowSession> {
+        const m = buildModel(peer, core, row, inputs, gqaOp);
+        const runner = await peer.createOrtRunner({ runtime, model: m.model, threads });
+        const prepared = runner.prepare(m.feeds);
+        return {
+          opName: m.opName,
+          call: async () => {
+            await runner.run(prepared);
+          },
+          async outputs() {
+            const out = await runner.run(prepared);
+            return m.outputs.map((o) => {
+              const t = out[o];
+              if (!t) throw new Error(`${m.opName} returned no output ${o}`);
+              return peer.toFloat32(t);
+            });
+          },
+          release: () => runner.release(),
+        };
+      },
+      dispose: () => {},
+    };
+  };
+  return [make(name, 'Attention'), make(`${name}-gqa`, 'GroupQueryAttention')];
+}

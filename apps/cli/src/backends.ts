@@ -1,0 +1,331 @@
+/**
+ * Backend discovery for the CLI. Core imports a built-in backend package by name on
+ * demand, but in a pnpm workspace (and in any strict node_modules layout) core cannot see
+ * packages that only the CLI depends on. So the CLI registers a lazy factory for each
+ * built-in, importing the package from here; an import that fails means "not installed",
+ * which we report with the install command instead of a stack trace.
+ */
+import {
+  BackendUnavailableError,
+  listBackends,
+  registerBackend,
+  selectBackend,
+  type Backend,
+  type BackendAttempt,
+  type BackendStatus,
+  type BuiltinBackendName,
+} from '@llama-ops/core';
+import { spawn } from 'node:child_process';
+import { mkdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UsageError } from './args.js';
+
+/** The built-in backends, best first, with core's priorities. */
+export const BUILTIN_BACKENDS: readonly { name: BuiltinBackendName; pkg: string; priority: number }[] = [
+  { name: 'webgpu', pkg: '@llama-ops/backend-webgpu', priority: 30 },
+  { name: 'wasm', pkg: '@llama-ops/backend-wasm', priority: 20 },
+  { name: 'cpu', pkg: '@llama-ops/backend-cpu', priority: 10 },
+];
+
+/** The names `--backend` accepts. */
+export const BACKEND_CHOICES = ['auto', 'cpu', 'wasm', 'webgpu'] as const;
+
+type BackendModule = { createBackend?: (options?: Record<string, unknown>) => Promise<Backend> };
+
+/**
+ * Import a backend package from the CLI's own location (a dynamic import resolves from
+ * the module that calls it, so this finds the CLI's dependencies, which core cannot).
+ * The specifier is a variable on purpose: the backends are optional, so neither the
+ * type checker nor the bundler may require them to exist at build time.
+ */
+async function importBackendPackage(pkg: string): Promise<BackendModule> {
+  return (await import(/* @vite-ignore */ pkg)) as BackendModule;
+}
+
+/** Backends whose package could not be imported, with the reason. */
+const notInstalled = new Map<string, string>();
+
+/** Thrown by a lazy factory when its package cannot be imported. */
+class NotInstalledError extends Error {}
+
+/** Node's "Cannot find package 'X'": the package itself is absent (not a file inside it). */
+function isMissingPackage(err: unknown, pkg: string): boolean {
+  const e = err as { code?: string; message?: string };
+  return (
+    (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') &&
+    typeof e.message === 'string' &&
+    (e.message.includes(`package '${pkg}'`) || e.message.includes(`module '${pkg}'`))
+  );
+}
+
+/** A file inside the package is missing: in a workspace, the package was never built. */
+function isUnbuilt(err: unknown, pkg: string): boolean {
+  const e = err as { code?: string; message?: string };
+  return e?.code === 'ERR_MODULE_NOT_FOUND' && typeof e.message === 'string' && e.message.includes(`/${pkg}/`);
+}
+
+let registered = false;
+
+/** Register the lazy built-in factories with core (idempotent). */
+export function registerBuiltinBackends(): void {
+  if (registered) return;
+  registered = true;
+  for (const { name, pkg, priority } of BUILTIN_BACKENDS) {
+    registerBackend(
+      name,
+      async (options) => {
+        let mod: BackendModule;
+        try {
+          mod = await importBackendPackage(pkg);
+        } catch (err) {
+          const first = ((err as Error)?.message ?? String(err)).split('\n')[0];
+          if (isMissingPackage(err, pkg)) {
+            const reason = `${pkg} is not installed`;
+            notInstalled.set(name, reason);
+            throw new NotInstalledError(reason);
+          }
+          // Installed but broken: say so, do not pretend it is missing.
+          if (isUnbuilt(err, pkg)) throw new Error(`${pkg} is installed but not built (its dist/ is missing)`);
+          throw new Error(`${pkg} failed to load: ${first}`);
+        }
+        if (typeof mod.createBackend !== 'function') throw new Error(`${pkg} does not export createBackend()`);
+        if (name === 'webgpu') {
+          quietGpuDriver();
+          const probe = await probeInChild(pkg);
+          if (probe.ok !== true) throw new Error(probe.reason);
+          if (passOverSoftwareGpu && probe.software) {
+            throw new Error(`only a software GPU adapter (${probe.adapter}): correct but slow; use --backend ${name} to run on it anyway`);
+          }
+        }
+        return mod.createBackend(options);
+      },
+      { priority },
+    );
+  }
+}
+
+/**
+ * Mesa's Vulkan drivers print "XDG_RUNTIME_DIR is invalid" when it is unset; give them a
+ * private 0700 directory (changes nothing outside this process).
+ */
+function quietGpuDriver(): void {
+  const current = process.env.XDG_RUNTIME_DIR;
+  if (current) {
+    try {
+      if (statSync(current).isDirectory()) return;
+    } catch {
+      // Not a directory: replace it below.
+    }
+  }
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
+  const dir = join(tmpdir(), `llama-ops-xdg-${uid}`);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    process.env.XDG_RUNTIME_DIR = dir;
+  } catch {
+    // Cosmetic only: the driver then prints its warning.
+  }
+}
+
+type AdapterInfo = NonNullable<Backend['capabilities']['adapter']>;
+type ProbeResult = { ok: true; software: boolean; adapter: string } | { ok: false; reason: string };
+
+/** Set while 'auto' chooses: the webgpu factory then refuses a software adapter. */
+let passOverSoftwareGpu = false;
+
+/**
+ * Try to create the WebGPU backend in a child process first. Dawn (the native WebGPU of
+ * Node) writes its driver diagnostics straight to file descriptor 2, which JavaScript
+ * cannot capture: a failed adapter search on a machine without a usable Vulkan driver
+ * prints lines that look like a stack trace. Probing in a child keeps that output away
+ * from the user; the parent only touches Dawn once it is known to work. Returns true, or
+ * the one-line reason it is unavailable.
+ */
+async function probeInChild(pkg: string, timeoutMs = 20_000): Promise<ProbeResult> {
+  if (process.env.LLAMA_OPS_WEBGPU_PROBE === '0') return { ok: true, software: false, adapter: '' };
+  let url: string;
+  try {
+    url = import.meta.resolve(pkg);
+  } catch (err) {
+    return { ok: false, reason: `${pkg} cannot be resolved: ${oneLine((err as Error).message)}` };
+  }
+  const script =
+    `const m = await import(${JSON.stringify(url)});` +
+    'let r; try { const b = await m.createBackend(); r = { ok: true, adapter: b.capabilities.adapter ?? null }; b.dispose(); }' +
+    ' catch (e) { r = { ok: false, reason: String(e && e.message || e) }; }' +
+    'process.stdout.write(JSON.stringify(r)); process.exit(0);';
+  const fail = (reason: string): ProbeResult => ({ ok: false, reason });
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.resume();
+    const timer = setTimeout(() => {
+      child.kill();
+      resolve(fail(`creating a WebGPU device took longer than ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      resolve(fail(`could not probe WebGPU: ${err.message}`));
+    });
+    child.on('close', () => {
+      clearTimeout(timer);
+      try {
+        const r = JSON.parse(out) as { ok: boolean; reason?: string; adapter?: AdapterInfo | null };
+        if (!r.ok) return resolve(fail(oneLine(r.reason ?? 'unavailable')));
+        const adapter = r.adapter ?? undefined;
+        resolve({ ok: true, software: isSoftwareAdapter(adapter), adapter: oneLine(adapter?.description || adapter?.device || 'software') });
+      } catch {
+        resolve(fail('WebGPU crashed while looking for an adapter'));
+      }
+    });
+  });
+}
+
+/** The install command of a built-in backend. */
+export function installCommand(name: string): string | undefined {
+  const b = BUILTIN_BACKENDS.find((x) => x.name === name);
+  return b ? `npm install ${b.pkg}` : undefined;
+}
+
+/** Fill in installed/install for attempts our lazy factories found missing. */
+function fixAttempt(a: BackendAttempt): BackendAttempt {
+  const missing = notInstalled.get(a.name);
+  if (missing) return { name: a.name, installed: false, reason: missing, install: installCommand(a.name) };
+  return { ...a, reason: oneLine(a.reason) };
+}
+
+/** First line of a message, trimmed, without a trailing period. */
+export function oneLine(msg: string): string {
+  return msg.split('\n')[0].trim().replace(/\.$/, '');
+}
+
+/** The backend a command runs on, with what was tried first and why it was chosen. */
+export interface ChosenBackend {
+  backend: Backend;
+  requested: string;
+  /** Backends tried before this one and why each failed. */
+  attempts: BackendAttempt[];
+  /** One sentence: which backend and why. */
+  why: string;
+}
+
+/** Thrown when the requested backend cannot be created; the message is user-facing. */
+export class BackendChoiceError extends Error {
+  readonly attempts: BackendAttempt[];
+  constructor(message: string, attempts: BackendAttempt[]) {
+    super(message);
+    this.name = 'BackendChoiceError';
+    this.attempts = attempts;
+  }
+}
+
+/** `--backend` (or LLAMA_OPS_BACKEND), checked; default `auto`. */
+export function requestedBackend(flag: string | undefined): string {
+  const raw = flag ?? process.env.LLAMA_OPS_BACKEND ?? 'auto';
+  const name = raw.trim().toLowerCase();
+  if (!(BACKEND_CHOICES as readonly string[]).includes(name)) {
+    const source = flag !== undefined ? '--backend' : 'LLAMA_OPS_BACKEND';
+    throw new UsageError(`${source}: unknown backend '${raw}' (expected one of ${BACKEND_CHOICES.join(', ')})`);
+  }
+  return name;
+}
+
+/** Describe one failed attempt in a line, with the install command when there is one. */
+export function describeAttempt(a: BackendAttempt): string {
+  return `${a.name}: ${a.reason}${a.install ? ` — install with: ${a.install}` : ''}`;
+}
+
+/** Create the backend a command asked for, explaining the choice. */
+export async function chooseBackend(flag: string | undefined): Promise<ChosenBackend> {
+  registerBuiltinBackends();
+  const requested = requestedBackend(flag);
+  try {
+    // A software GPU (llvmpipe, SwiftShader) computes correctly but far slower than the
+    // wasm or cpu kernels and compiles shaders slowly: 'auto' passes it over (the probe
+    // tells, before Dawn is touched here) when another backend works, and says so.
+    // `--backend webgpu` still uses it.
+    let sel: Awaited<ReturnType<typeof selectBackend>>;
+    passOverSoftwareGpu = requested === 'auto';
+    try {
+      sel = await selectBackend(requested);
+    } catch (err) {
+      if (!(err instanceof BackendUnavailableError) || requested !== 'auto' || !err.attempts.some(isSoftwareAttempt)) throw err;
+      passOverSoftwareGpu = false;
+      sel = await selectBackend('auto');
+    } finally {
+      passOverSoftwareGpu = false;
+    }
+    const attempts = sel.attempts.map(fixAttempt);
+    const name = sel.backend.name;
+    let why: string;
+    if (requested !== 'auto') {
+      why = `${name} (as requested)`;
+    } else if (attempts.length === 0) {
+      why = `${name} (auto: the best backend, and it is available)`;
+    } else {
+      why = `${name} (auto: ${attempts.map((a) => `${a.name} ${isSoftwareAttempt(a) ? 'is a software GPU' : a.installed ? 'unavailable' : 'not installed'}`).join(', ')})`;
+    }
+    if (isSoftwareGpu(sel.backend)) why += ' — a software GPU adapter: correct, but slow';
+    return { backend: sel.backend, requested, attempts, why };
+  } catch (err) {
+    if (err instanceof BackendUnavailableError) {
+      const attempts = err.attempts.map(fixAttempt);
+      if (requested !== 'auto' && attempts.length === 1) {
+        const a = attempts[0];
+        const msg = a.installed
+          ? `the ${a.name} backend is not available here: ${a.reason}`
+          : `the ${a.name} backend is not installed${a.install ? ` — install it with: ${a.install}` : ''}`;
+        throw new BackendChoiceError(msg, attempts);
+      }
+      throw new BackendChoiceError(`no backend is available:\n${attempts.map((a) => `  ${describeAttempt(a)}`).join('\n')}`, attempts);
+    }
+    throw err;
+  }
+}
+
+/** True for an adapter that is a CPU rasteriser (llvmpipe/lavapipe, SwiftShader). */
+function isSoftwareAdapter(adapter: AdapterInfo | undefined): boolean {
+  if (!adapter) return false;
+  return adapter.architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(`${adapter.description ?? ''} ${adapter.device ?? ''}`);
+}
+
+/** True for a WebGPU backend whose adapter is a CPU rasteriser. */
+export function isSoftwareGpu(backend: Backend): boolean {
+  return isSoftwareAdapter(backend.capabilities.adapter);
+}
+
+function isSoftwareAttempt(a: BackendAttempt): boolean {
+  return a.reason.startsWith('only a software GPU adapter');
+}
+
+/** One row of `llama-ops backends`. */
+export interface BackendReport extends BackendStatus {
+  package?: string;
+  /** True for a software GPU adapter, which 'auto' passes over when another backend works. */
+  software?: boolean;
+}
+
+/** The backend 'auto' picks from a listing: the first available, software GPUs last. */
+export function autoPick(reports: readonly BackendReport[]): string | null {
+  return (reports.find((r) => r.available && !r.software) ?? reports.find((r) => r.available))?.name ?? null;
+}
+
+/** Every backend, installed or not, available or not and why, with capabilities. */
+export async function reportBackends(): Promise<BackendReport[]> {
+  registerBuiltinBackends();
+  const statuses = await listBackends();
+  return statuses.map((s) => {
+    const pkg = BUILTIN_BACKENDS.find((b) => b.name === s.name)?.pkg;
+    if (s.available) return { ...s, ...(pkg ? { package: pkg } : {}), ...(isSoftwareAdapter(s.capabilities?.adapter) ? { software: true } : {}) };
+    const fixed = fixAttempt({ name: s.name, installed: s.installed, reason: s.reason ?? 'unavailable', install: s.install });
+    return {
+      ...s,
+      installed: fixed.installed,
+      reason: fixed.reason,
+      ...(fixed.install ? { install: fixed.install } : {}),
+      ...(pkg ? { package: pkg } : {}),
+    };
+  });
+}

@@ -1,0 +1,160 @@
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLI, cli, json } from './helpers.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+const COMMANDS = ['demo', 'backends', 'run', 'verify', 'bench'];
+
+describe('help and version', () => {
+  it('--help lists every command and exits 0', () => {
+    const r = cli(['--help']);
+    expect(r.code).toBe(0);
+    for (const c of COMMANDS) expect(r.stdout).toContain(`  ${c} `);
+    expect(r.stderr).toBe('');
+  });
+
+  it('no command prints the help and exits 2 (a usage error)', () => {
+    const r = cli([]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain('Usage: llama-ops <command>');
+  });
+
+  it('--version prints the package version', () => {
+    const r = cli(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+
+  it.each(COMMANDS)('%s --help shows usage, the common options and examples', (command) => {
+    const r = cli([command, '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Usage: llama-ops ${command}`);
+    expect(r.stdout).toContain('--backend NAME');
+    expect(r.stdout).toContain('Examples:');
+    expect(r.stdout).toMatch(new RegExp(`\\n  llama-ops ${command}`));
+  });
+
+  it('run --help documents every SPEC option', () => {
+    const r = cli(['run', '--help']);
+    for (const flag of [
+      '--shape', '--eps', '--weight-offset', '--positions', '--theta', '--rotary-dim', '--interleaved', '--rope-scaling',
+      '--factor', '--low-freq-factor', '--high-freq-factor', '--original-max-position-embeddings', '--beta-fast',
+      '--short-factor', '--heads', '--kv-heads', '--head-dim', '--seq-q', '--seq-kv', '--batch', '--scale',
+      '--[no-]causal', '--kv-length', '--query-offset', '--window', '--softcap', '--sinks', '--mask', '--input', '--out',
+      '--seed', '--check',
+    ]) {
+      expect(r.stdout, flag).toContain(flag);
+    }
+  });
+});
+
+describe('usage errors exit 2 with a message on stderr and nothing on stdout', () => {
+  it.each([
+    [['frobnicate'], /unknown command 'frobnicate'/],
+    [['run', 'rmsnorm', '--bogus'], /unknown option '--bogus'/],
+    [['run'], /missing the op/],
+    [['run', 'softmax'], /unknown op 'softmax'/],
+    [['run', 'gqa', '--heads', 'many'], /--heads: expected a number, got 'many'/],
+    [['run', 'rmsnorm', '--heads', '8'], /--heads does not apply to rmsnorm/],
+    [['run', 'rope', '--rope-scaling', 'llama3', '--factor', '8'], /--rope-scaling llama3 needs --low-freq-factor/],
+    [['run', 'gqa', '--heads', '6', '--kv-heads', '4'], /Hq % Hkv/],
+    [['demo', '--steps=-1'], /--steps: expected at least 0/],
+    [['backends', 'extra'], /unexpected argument 'extra'/],
+  ])('%j', (args, message) => {
+    const r = cli(args as string[]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/Run 'llama-ops .*--help' for usage/);
+    expect(r.stdout).toBe('');
+  });
+
+  it('an unknown --backend names the choices', () => {
+    const r = cli(['demo', '--backend', 'tpu']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--backend: unknown backend 'tpu' (expected one of auto, cpu, wasm, webgpu)");
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('LLAMA_OPS_BACKEND is read, and checked the same way', () => {
+    const bad = cli(['backends'], { env: { LLAMA_OPS_BACKEND: 'tpu' } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("LLAMA_OPS_BACKEND: unknown backend 'tpu'");
+    const good = json<{ backends: { name: string }[] }>(cli(['backends', '--json'], { env: { LLAMA_OPS_BACKEND: 'cpu' } }));
+    expect(good.backends.map((b) => b.name)).toEqual(['cpu']);
+  });
+});
+
+interface BackendRow {
+  name: string;
+  priority: number;
+  installed: boolean;
+  available: boolean;
+  reason?: string;
+  install?: string;
+  software?: boolean;
+  capabilities?: { dtypes: string[] };
+}
+
+describe('backends', () => {
+  it('--json lists the three built-ins best first, and cpu is available with f32', () => {
+    const r = cli(['backends', '--json']);
+    expect(r.code).toBe(0);
+    const out = json<{ auto: string; backends: BackendRow[] }>(r);
+    expect(out.backends.map((b) => b.name)).toEqual(['webgpu', 'wasm', 'cpu']);
+    expect(out.backends.map((b) => b.priority)).toEqual([30, 20, 10]);
+    const cpu = out.backends.find((b) => b.name === 'cpu')!;
+    expect(cpu).toMatchObject({ installed: true, available: true });
+    expect(cpu.capabilities!.dtypes).toContain('f32');
+    // auto picks the first available one (a software GPU only when nothing else works),
+    // and every unavailable one says why.
+    const pick = out.backends.find((b) => b.available && !b.software) ?? out.backends.find((b) => b.available)!;
+    expect(out.auto).toBe(pick.name);
+    for (const b of out.backends.filter((x) => !x.available)) expect(b.reason, b.name).toMatch(/\S/);
+  });
+
+  it('the text listing says which backend auto picks', () => {
+    const r = cli(['backends']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/cpu\s+available/);
+    expect(r.stdout).toContain('← auto picks this');
+  });
+});
+
+describe('a backend that is not installed', () => {
+  // A minimal install: the built CLI with core and backend-cpu only, as `npm install
+  // @llama-ops/cli` without the optional backends would leave it.
+  const root = mkdtempSync(join(tmpdir(), 'llama-ops-cli-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const here = dirname(fileURLToPath(import.meta.url));
+  const scope = join(root, 'node_modules', '@llama-ops');
+  mkdirSync(join(root, 'dist'), { recursive: true });
+  mkdirSync(scope, { recursive: true });
+  copyFileSync(CLI, join(root, 'dist', 'cli.js'));
+  for (const name of ['core', 'backend-cpu']) {
+    symlinkSync(realpathSync(join(here, '..', 'node_modules', '@llama-ops', name)), join(scope, name), 'dir');
+  }
+  const bin = join(root, 'dist', 'cli.js');
+
+  it('is reported in one line with its install command, not a stack trace (exit 1)', () => {
+    const r = cli(['run', 'rmsnorm', '--backend', 'wasm'], { bin });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('the wasm backend is not installed — install it with: npm install @llama-ops/backend-wasm');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stdout).toBe('');
+  });
+
+  it('auto falls through to cpu and says why', () => {
+    const r = cli(['run', 'rmsnorm', '--shape', '2,64', '--repeat', '0'], { bin });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('backend: cpu (auto: webgpu not installed, wasm not installed)');
+  });
+
+  it('backends lists it as not installed, with the install command', () => {
+    const out = json<{ backends: BackendRow[] }>(cli(['backends', '--json'], { bin }));
+    const wasm = out.backends.find((b) => b.name === 'wasm')!;
+    expect(wasm).toMatchObject({ installed: false, available: false, install: 'npm install @llama-ops/backend-wasm' });
+  });
+});

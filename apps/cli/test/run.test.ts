@@ -1,0 +1,116 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { referenceRmsnorm } from '@llama-ops/conformance/reference';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readNpy, writeNpy } from '../src/npy.js';
+import { cli, json } from './helpers.js';
+
+interface CheckJson {
+  maxError: number;
+  tolerance: number;
+  worstRatio: number;
+  pass: boolean;
+}
+interface RunJson {
+  op: string;
+  backend: string;
+  dtype: string;
+  params: Record<string, unknown>;
+  outputs: Record<string, { shape: number[]; min: number; max: number; mean: number; checksum: string; nonFinite: number; file?: string }>;
+  time: { firstMs: number; medianMs: number; runs: number };
+  check?: Record<string, CheckJson>;
+  pass?: boolean;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'llama-ops-run-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const available = (json<{ backends: { name: string; available: boolean }[] }>(cli(['backends', '--json'])).backends)
+  .filter((b) => b.available && (b.name === 'cpu' || b.name === 'wasm'))
+  .map((b) => b.name);
+
+/** Each op with options that change the numbers, small enough to run in well under a second. */
+const CASES: [string, string[]][] = [
+  ['rmsnorm', ['--shape', '3,512', '--eps', '1e-5', '--weight-offset', '1', '--residual']],
+  ['add-rmsnorm', ['--shape', '2,3,256']],
+  ['rope', ['--shape', '2,5,4,64', '--theta', '500000', '--positions', '8190', '--rope-scaling', 'llama3', '--factor', '8',
+    '--low-freq-factor', '1', '--high-freq-factor', '4', '--original-max-position-embeddings', '8192']],
+  ['rope', ['--shape', '1,3,2,32', '--positions', '0,7,131072', '--rotary-dim', '16', '--interleaved',
+    '--rope-scaling', 'yarn', '--factor', '4', '--original-max-position-embeddings', '4096']],
+  ['gqa', ['--heads', '8', '--kv-heads', '2', '--head-dim', '32', '--seq-q', '4', '--seq-kv', '24', '--batch', '2', '--kv-length', '20,11']],
+  ['gqa', ['--heads', '4', '--kv-heads', '1', '--head-dim', '16', '--seq-q', '6', '--seq-kv', '16', '--window', '5', '--softcap', '20',
+    '--sinks', '--mask', '--scale', '0.3']],
+  ['gqa', ['--heads', '4', '--kv-heads', '4', '--head-dim', '16', '--head-dim-v', '8', '--seq-q', '3', '--seq-kv', '9', '--no-causal', '--query-offset', '2']],
+];
+
+describe.each(available)('run --check on %s', (backend) => {
+  it.each(CASES)('%s %j passes against the float64 reference', (op, flags) => {
+    const r = cli(['run', op, ...flags, '--check', '--json', '--repeat', '1', '--backend', backend]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = json<RunJson>(r);
+    expect(out.op).toBe(op);
+    expect(out.backend).toBe(backend);
+    expect(out.pass).toBe(true);
+    for (const [name, c] of Object.entries(out.check!)) {
+      expect(c.pass, name).toBe(true);
+      expect(c.maxError).toBeLessThanOrEqual(c.tolerance);
+    }
+    for (const s of Object.values(out.outputs)) expect(s.nonFinite).toBe(0);
+  });
+});
+
+describe('run', () => {
+  it('prints a readable summary with the check verdict', () => {
+    const r = cli(['run', 'rmsnorm', '--shape', '4,256', '--check', '--backend', 'cpu']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/rmsnorm on cpu \(f32\)/);
+    expect(r.stdout).toMatch(/y\s+shape \[4, 256\]\s+min -?\d.*max .*mean .*checksum [0-9a-f]{8}/);
+    expect(r.stdout).toMatch(/time .* \(median of 5 runs/);
+    expect(r.stdout).toMatch(/check y: max error .* \(tolerance 1e-5 \* max\(1, \|ref\|\)\) PASS/);
+    expect(r.stderr).toContain('backend: cpu (as requested)');
+  });
+
+  it('is reproducible: the same --seed gives the same checksum, another seed does not', () => {
+    const sum = (seed: string) => json<RunJson>(cli(['run', 'gqa', '--heads', '4', '--kv-heads', '2', '--head-dim', '8', '--seed', seed, '--json', '--repeat', '0', '--backend', 'cpu'])).outputs.y.checksum;
+    expect(sum('7')).toBe(sum('7'));
+    expect(sum('7')).not.toBe(sum('8'));
+  });
+
+  it('reads inputs from .npy and writes outputs as .npy that match the float64 reference', () => {
+    const x = Float32Array.from({ length: 2 * 64 }, (_, i) => Math.sin(i) * (i % 7));
+    const weight = Float32Array.from({ length: 64 }, (_, i) => 0.5 + i / 64);
+    writeNpy(join(dir, 'x.npy'), x, [2, 64]);
+    writeNpy(join(dir, 'w.npy'), weight, [64]);
+    const outPath = join(dir, 'y.npy');
+    const r = cli(['run', 'rmsnorm', '--input', `x=${join(dir, 'x.npy')}`, '--input', `weight=${join(dir, 'w.npy')}`, '--eps', '1e-5',
+      '--out', outPath, '--json', '--backend', 'cpu']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(json<RunJson>(r).outputs.y.file).toBe(outPath);
+    const y = readNpy(outPath);
+    expect(y.shape).toEqual([2, 64]);
+    const ref = referenceRmsnorm(x, [2, 64], weight, { eps: 1e-5 });
+    for (let i = 0; i < ref.length; i++) expect(Math.abs(y.data[i] - ref[i])).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(ref[i])));
+  });
+
+  it('writes both outputs of add-rmsnorm with --out NAME=FILE', () => {
+    const r = cli(['run', 'add-rmsnorm', '--shape', '2,32', '--out', `y=${join(dir, 'ay.npy')}`, '--out', `sum=${join(dir, 'as.npy')}`,
+      '--repeat', '0', '--backend', 'cpu']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readNpy(join(dir, 'ay.npy')).shape).toEqual([2, 32]);
+    expect(readNpy(join(dir, 'as.npy')).shape).toEqual([2, 32]);
+  });
+
+  it('reports a missing input file as a usage error', () => {
+    const r = cli(['run', 'rope', '--input', `x=${join(dir, 'nope.npy')}`, '--backend', 'cpu']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('no such file');
+  });
+
+  it('--json prints nothing but the JSON document', () => {
+    const r = cli(['run', 'rope', '--shape', '1,2,2,8', '--json', '--repeat', '0', '--backend', 'cpu']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().startsWith('{')).toBe(true);
+    expect(json<RunJson>(r).params).toMatchObject({ shape: [1, 2, 2, 8], theta: 10000, rotaryDim: 8, interleaved: false });
+  });
+});

@@ -1,0 +1,216 @@
+/**
+ * End-to-end test of the built docs site in a real browser (Debian's headless Chromium via
+ * playwright-core; nothing is downloaded). It serves `.vitepress/dist` from a tiny static
+ * server with COOP/COEP headers (so wasm threads may run), then:
+ *  - opens every page and fails on any console error, page error, failed request or broken image;
+ *  - runs every op of the playground on wasm and webgpu (and cpu) and checks the reported error
+ *    against the float64 reference is within the spec's tolerance;
+ *  - saves screenshots to test/screenshots/.
+ * Uses the build from `pnpm build` (turbo runs it first) and builds the site itself otherwise.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, extname, join, normalize, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, '.vitepress', 'dist');
+const shots = join(root, 'test', 'screenshots');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.woff2': 'font/woff2',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/markdown; charset=utf-8',
+};
+
+/** Static server for a VitePress `cleanUrls` build, cross-origin isolated. */
+function serve(dir: string): Promise<Server> {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, '');
+    let file = join(dir, path);
+    if (!file.startsWith(dir)) {
+      res.writeHead(403).end();
+      return;
+    }
+    const isFile = (f: string) => existsSync(f) && statSync(f).isFile();
+    if (!isFile(file)) file = [`${file}.html`, join(file, 'index.html')].find(isFile) ?? '';
+    const headers = {
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Embedder-Policy': 'require-corp',
+      'Cross-Origin-Resource-Policy': 'same-origin',
+      'Cache-Control': 'no-store',
+    };
+    if (!file) {
+      res.writeHead(404, { ...headers, 'Content-Type': MIME['.html'] }).end(readFileSync(join(dir, '404.html')));
+      return;
+    }
+    res.writeHead(200, { ...headers, 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+/** Every page of the build, as clean URLs. */
+function pages(): string[] {
+  return (readdirSync(dist, { recursive: true }) as string[])
+    .filter((f) => f.endsWith('.html') && f !== '404.html')
+    .map((f) => `/${f.split(sep).join('/')}`.replace(/(index)?\.html$/, ''))
+    .sort();
+}
+
+let server: Server;
+let base: string;
+let browser: Browser;
+let context: BrowserContext;
+
+beforeAll(async () => {
+  if (!existsSync(join(dist, 'index.html'))) {
+    execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+  }
+  mkdirSync(shots, { recursive: true });
+  server = await serve(dist);
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--enable-unsafe-webgpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+});
+
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+});
+
+/** Problems a page reports while it loads: console errors, uncaught errors, failed requests. */
+function watch(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console.error: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+  return problems;
+}
+
+const shotName = (url: string) => (url === '/' ? 'home' : url.slice(1).replace(/\//g, '_'));
+
+describe('every page renders without errors', () => {
+  it('finds the pages of the site', () => {
+    const all = pages();
+    for (const p of ['/', '/guide/getting-started', '/concepts/rope', '/concepts/misconceptions', '/playground', '/benchmarks', '/api/', '/api/core']) {
+      expect(all).toContain(p);
+    }
+  });
+
+  it('loads each page with no console errors, failed requests or broken images', async () => {
+    const page = await context.newPage();
+    const problems = watch(page);
+    const report: string[] = [];
+    for (const url of pages()) {
+      problems.length = 0;
+      await page.goto(base + url, { waitUntil: 'networkidle' });
+      await expect.poll(() => page.locator('.VPContent').count()).toBeGreaterThan(0);
+      const broken = await page.$$eval('img', (imgs) =>
+        imgs.filter((i) => i.loading !== 'lazy' || i.getBoundingClientRect().top < innerHeight).filter((i) => i.complete && i.naturalWidth === 0).map((i) => i.src),
+      );
+      // Lazy images: load them all by scrolling through, then check.
+      await page.evaluate(async () => {
+        for (const img of Array.from(document.images)) img.loading = 'eager';
+        await Promise.all(Array.from(document.images).map((i) => (i.complete ? null : new Promise((r) => i.addEventListener('load', r, { once: true }) ?? i.addEventListener('error', r, { once: true })))));
+      });
+      const brokenAfter = await page.$$eval('img', (imgs) => imgs.filter((i) => i.naturalWidth === 0).map((i) => i.src));
+      const title = await page.title();
+      if (/^404/.test(title)) problems.push('rendered the 404 page');
+      if (/\/concepts\/(rope|rmsnorm|gqa|misconceptions)$/.test(url)) {
+        if ((await page.locator('mjx-container').count()) === 0) problems.push('no rendered maths');
+      }
+      for (const src of new Set([...broken, ...brokenAfter])) problems.push(`broken image ${src}`);
+      if (problems.length) report.push(`${url}:\n  ${problems.join('\n  ')}`);
+      await page.screenshot({ path: join(shots, `${shotName(url)}.png`), fullPage: /concepts|guide\/kv/.test(url) });
+    }
+    await page.close();
+    expect(report, report.join('\n')).toEqual([]);
+  });
+});
+
+describe('playground', () => {
+  const TOLERANCE = { rmsnorm: 1e-5, rope: 2e-6, gqa: 1e-4 } as const;
+
+  it('runs every op on wasm, webgpu and cpu within tolerance of the float64 reference', async () => {
+    const page = await context.newPage();
+    const problems = watch(page);
+    await page.goto(`${base}/playground`, { waitUntil: 'networkidle' });
+    await page.locator('.pg[data-ready="true"]').waitFor({ timeout: 60_000 });
+    const crossOriginIsolated = await page.evaluate(() => window.crossOriginIsolated);
+    expect(crossOriginIsolated).toBe(true);
+
+    const statuses: Record<string, string> = {};
+    for (const name of ['webgpu', 'wasm', 'cpu']) {
+      const card = page.getByTestId(`backend-${name}`);
+      statuses[name] = `${await card.getAttribute('data-status')}: ${(await card.innerText()).replace(/\s+/g, ' ')}`;
+    }
+    for (const name of ['wasm', 'webgpu', 'cpu']) {
+      expect(statuses[name], `backend ${name}`).toMatch(/^available/);
+    }
+
+    const measured: string[] = [];
+    for (const backend of ['wasm', 'webgpu', 'cpu'] as const) {
+      await page.getByTestId(`backend-${backend}`).click();
+      // Structured inputs on wasm and cpu, random normal ones on webgpu.
+      await page.getByTestId('inputs').selectOption(backend === 'webgpu' ? 'random' : 'pattern');
+      for (const op of ['rmsnorm', 'rope', 'gqa'] as const) {
+        await page.getByTestId(`op-${op}`).click();
+        if (op === 'rope') await page.getByTestId('rope-start').fill('100000'); // deep positions: angles must be float64
+        if (op === 'gqa') {
+          await page.getByTestId('gqa-window').fill('24');
+          await page.getByTestId('gqa-sink').setChecked(backend !== 'cpu');
+        }
+        await page.getByTestId('run').click();
+        const result = page.locator(`[data-testid="result"][data-backend="${backend}"][data-op="${op}"]`);
+        const failure = page.getByTestId('error');
+        await expect.poll(async () => (await result.count()) + (await failure.count()), { timeout: 60_000 }).toBeGreaterThan(0);
+        if (await failure.count()) throw new Error(`${backend} ${op}: ${await failure.innerText()}`);
+        const maxError = Number(await result.getAttribute('data-max-error'));
+        const pass = await result.getAttribute('data-pass');
+        measured.push(`${backend} ${op}: max error ${maxError.toExponential(2)}`);
+        expect(pass, `${backend} ${op}`).toBe('true');
+        expect(maxError, `${backend} ${op}`).toBeLessThanOrEqual(TOLERANCE[op] * 10); // data ~N(0,1): the bound is at most ~10x the coefficient
+        expect(Number.isFinite(maxError)).toBe(true);
+        if (op === 'gqa' || backend === 'webgpu') {
+          await page.evaluate(() => window.scrollTo(0, 0));
+          await page.screenshot({ path: join(shots, `playground-${backend}-${op}.png`), fullPage: true });
+        }
+      }
+    }
+    console.log(`[e2e] ${measured.join('; ')}`);
+    await page.close();
+    expect(problems, problems.join('\n')).toEqual([]);
+  });
+});

@@ -1,0 +1,17 @@
+/**
+ * The llama-ops wasm module: one export per kernel, each `(params, start, end, thread)`,
+ * so the JS side can split `[0, units)` across threads without knowing the kernel.
+ * Built twice from this source (scripts/build-wasm.mjs): single-thread, and with shared
+ * memory for the worker pool. Memory is imported (`env.memory`) and managed from JS.
+ */
+export { copy } from './copy';
+export { rmsnorm } from './rmsnorm';
+export { rope } from './rope';
+export { gqa } from './gqa';
+export { widen, narrow } from './convert';
+export { PARAMS_BYTES } from './params';
+
+/** First free byte after the module's static data; the JS allocator starts above it. */
+export function heapBase(): usize {
+  return __heap_base;
+}

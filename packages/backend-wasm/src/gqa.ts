@@ -1,0 +1,107 @@
+/**
+ * Driver of assembly/gqa.ts: chooses the tiling, sizes the per-thread scratch, writes
+ * kvLength/queryOffset into wasm memory and splits the tiles across threads.
+ *
+ * Tiles hold ~32 rows (queries × heads of one KV group): enough rows to reuse each K/V
+ * row 32 times from registers/L1, few enough that Q^T, the score block and the output
+ * accumulators (~32 KiB at d = 64 with 128-key blocks) stay in L1/L2 (16, 32 and 64
+ * rows measured within noise of each other). When there are fewer tiles than
+ * threads (decode with few KV heads), a group's heads are split across tiles.
+ */
+import type { GqaKernelParams } from '@llama-ops/core';
+import {
+  P_GQA_BATCH,
+  P_GQA_CAUSAL,
+  P_GQA_HEAD_CHUNK,
+  P_GQA_HEAD_CHUNKS,
+  P_GQA_HEAD_DIM,
+  P_GQA_HEAD_DIM_V,
+  P_GQA_HEADS_KV,
+  P_GQA_HEADS_Q,
+  P_GQA_K,
+  P_GQA_KV_LENGTH,
+  P_GQA_MASK,
+  P_GQA_MASK_BATCH,
+  P_GQA_MASK_HEADS,
+  P_GQA_OUT,
+  P_GQA_Q,
+  P_GQA_Q_TILES,
+  P_GQA_QUERY_OFFSET,
+  P_GQA_SCALE,
+  P_GQA_SCRATCH,
+  P_GQA_SCRATCH_STRIDE,
+  P_GQA_SEQ_KV,
+  P_GQA_SEQ_Q,
+  P_GQA_SINKS,
+  P_GQA_SOFTCAP,
+  P_GQA_TILE_K,
+  P_GQA_TILE_Q,
+  P_GQA_V,
+  P_GQA_WINDOW,
+} from './params.js';
+import type { Runtime } from './runtime.js';
+
+/** Target rows (queries × heads) per tile. */
+const TILE_ROWS = 32;
+/** Keys per block of the online softmax (64, 128 and 256 measured within noise; 128 kept). */
+const TILE_K = 128;
+/** Single-thread cost per multiply-add of Q·K and P·V (measured ~0.05 ns), for the threading decision. */
+const NS_PER_MAC = 0.06;
+
+const align = (n: number, a: number): number => Math.ceil(n / a) * a;
+
+export function gqa(rt: Runtime, p: GqaKernelParams<number>): void {
+  const group = p.headsQ / p.headsKV;
+  // Work estimate: every query row against (at most) its batch's valid keys.
+  let keys = 0;
+  for (let b = 0; b < p.batch; b++) keys += p.window > 0 ? Math.min(p.kvLength[b], p.window) : p.kvLength[b];
+  const workNs = keys * p.seqQ * p.headsQ * (p.headDim + p.headDimV) * (p.causal && p.seqQ > 1 ? 0.5 : 1) * NS_PER_MAC;
+
+  let headChunk = Math.min(group, TILE_ROWS);
+  const tileQ = Math.max(1, Math.min(p.seqQ, Math.floor(TILE_ROWS / headChunk)));
+  const qTiles = Math.ceil(p.seqQ / tileQ);
+  // Few tiles (decode over few KV heads) on the pool: split each group's heads so every
+  // thread has work (each chunk then reads the group's K/V again).
+  const tiles = () => p.batch * p.headsKV * qTiles * Math.ceil(group / headChunk);
+  while (headChunk > 4 && tiles() < 2 * rt.threads && rt.parallel(2 * rt.threads, workNs)) {
+    headChunk = Math.ceil(headChunk / 2);
+  }
+  const headChunks = Math.ceil(group / headChunk);
+  const mpMax = align(tileQ * headChunk, 4);
+  const stride = align((p.headDim * mpMax + TILE_K * mpMax + mpMax * p.headDimV + 4 * mpMax) * 4, 64);
+  const scratch = rt.scratch(stride * rt.threads + 8 * p.batch);
+  const perBatch = scratch + stride * rt.threads;
+  rt.heap.i32.set(p.kvLength, perBatch >>> 2);
+  rt.heap.i32.set(p.queryOffset, (perBatch >>> 2) + p.batch);
+
+  rt.setU32(P_GQA_Q, p.q);
+  rt.setU32(P_GQA_K, p.k);
+  rt.setU32(P_GQA_V, p.v);
+  rt.setU32(P_GQA_OUT, p.out);
+  rt.setU32(P_GQA_MASK, p.mask ?? 0);
+  rt.setI32(P_GQA_MASK_BATCH, p.maskBatch);
+  rt.setI32(P_GQA_MASK_HEADS, p.maskHeads);
+  rt.setU32(P_GQA_SINKS, p.sinks ?? 0);
+  rt.setI32(P_GQA_BATCH, p.batch);
+  rt.setI32(P_GQA_SEQ_Q, p.seqQ);
+  rt.setI32(P_GQA_SEQ_KV, p.seqKV);
+  rt.setI32(P_GQA_HEADS_Q, p.headsQ);
+  rt.setI32(P_GQA_HEADS_KV, p.headsKV);
+  rt.setI32(P_GQA_HEAD_DIM, p.headDim);
+  rt.setI32(P_GQA_HEAD_DIM_V, p.headDimV);
+  rt.setF32(P_GQA_SCALE, p.scale);
+  rt.setI32(P_GQA_CAUSAL, p.causal ? 1 : 0);
+  rt.setI32(P_GQA_WINDOW, p.window);
+  rt.setF32(P_GQA_SOFTCAP, p.softcap);
+  rt.setU32(P_GQA_KV_LENGTH, perBatch);
+  rt.setU32(P_GQA_QUERY_OFFSET, perBatch + 4 * p.batch);
+  rt.setU32(P_GQA_SCRATCH, scratch);
+  rt.setU32(P_GQA_SCRATCH_STRIDE, stride);
+  rt.setI32(P_GQA_TILE_Q, tileQ);
+  rt.setI32(P_GQA_HEAD_CHUNK, headChunk);
+  rt.setI32(P_GQA_Q_TILES, qTiles);
+  rt.setI32(P_GQA_HEAD_CHUNKS, headChunks);
+  rt.setI32(P_GQA_TILE_K, TILE_K);
+
+  rt.run('gqa', p.batch * p.headsKV * headChunks * qTiles, workNs, 1);
+}

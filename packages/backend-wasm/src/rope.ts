@@ -1,0 +1,80 @@
+/**
+ * Driver of assembly/rope.ts. Core's cos/sin tables (float64-accurate, attention factor
+ * folded in) are copied into wasm memory once and cached by `table.key` (LRU); tables of
+ * explicit positions (`key: null`) are copied for the call and freed after it.
+ * Tokens are split across threads.
+ */
+import type { RopeKernelParams, RopeTable } from '@llama-ops/core';
+import {
+  P_ROPE_COS,
+  P_ROPE_HEAD_DIM,
+  P_ROPE_HEADS,
+  P_ROPE_INTERLEAVED,
+  P_ROPE_OUT,
+  P_ROPE_PER_TOKEN,
+  P_ROPE_ROTARY_DIM,
+  P_ROPE_SEQ,
+  P_ROPE_SIN,
+  P_ROPE_X,
+} from './params.js';
+import type { Runtime } from './runtime.js';
+
+const NS_PER_BYTE = 0.05;
+/** Uploaded tables kept (one per model configuration × prefill/decode range in use). */
+const TABLE_CACHE_LIMIT = 64;
+
+interface UploadedTable {
+  /** One block: cos then sin, each `rows * pairs` floats. */
+  ptr: number;
+  sin: number;
+}
+
+export class RopeTables {
+  readonly #cache = new Map<string, UploadedTable>();
+
+  /** The table's address in wasm memory; `temporary` ones must be freed after the call. */
+  get(rt: Runtime, table: RopeTable): UploadedTable & { temporary: boolean } {
+    if (table.key !== null) {
+      const hit = this.#cache.get(table.key);
+      if (hit) {
+        this.#cache.delete(table.key);
+        this.#cache.set(table.key, hit);
+        return { ...hit, temporary: false };
+      }
+    }
+    const n = table.cos.length;
+    const ptr = rt.heap.alloc(n * 8);
+    const sin = ptr + n * 4;
+    rt.heap.f32.set(table.cos, ptr >>> 2);
+    rt.heap.f32.set(table.sin, sin >>> 2);
+    const uploaded = { ptr, sin };
+    if (table.key === null) return { ...uploaded, temporary: true };
+    this.#cache.set(table.key, uploaded);
+    if (this.#cache.size > TABLE_CACHE_LIMIT) {
+      const [oldest, entry] = this.#cache.entries().next().value as [string, UploadedTable];
+      this.#cache.delete(oldest);
+      rt.heap.free(entry.ptr);
+    }
+    return { ...uploaded, temporary: false };
+  }
+}
+
+export function rope(rt: Runtime, tables: RopeTables, p: RopeKernelParams<number>): void {
+  const t = tables.get(rt, p.table);
+  try {
+    rt.setU32(P_ROPE_X, p.x);
+    rt.setU32(P_ROPE_OUT, p.out);
+    rt.setU32(P_ROPE_COS, t.ptr);
+    rt.setU32(P_ROPE_SIN, t.sin);
+    rt.setI32(P_ROPE_SEQ, p.seq);
+    rt.setI32(P_ROPE_HEADS, p.heads);
+    rt.setI32(P_ROPE_HEAD_DIM, p.headDim);
+    rt.setI32(P_ROPE_ROTARY_DIM, p.rotaryDim);
+    rt.setI32(P_ROPE_INTERLEAVED, p.interleaved ? 1 : 0);
+    rt.setI32(P_ROPE_PER_TOKEN, p.table.perToken ? 1 : 0);
+    const tokens = p.batch * p.seq;
+    rt.run('rope', tokens, tokens * p.heads * p.headDim * 8 * NS_PER_BYTE);
+  } finally {
+    if (t.temporary) rt.heap.free(t.ptr);
+  }
+}

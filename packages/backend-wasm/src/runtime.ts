@@ -1,0 +1,86 @@
+/**
+ * What every kernel driver works with: the heap, this thread's kernel exports, the
+ * parameter block, a reusable scratch block, and the worker pool (or none).
+ */
+import { KERNEL_NAMES, PARAMS_BYTES, type KernelName } from './params.js';
+import type { WasmHeap } from './memory.js';
+import type { ThreadPool } from './pool.js';
+
+export type KernelFn = (params: number, start: number, end: number, thread: number) => void;
+
+/**
+ * Default estimated single-thread time (ns) below which a kernel runs on the calling
+ * thread only: waking the pool costs ~26 µs in Node, and a split must win that back.
+ */
+export const DEFAULT_MIN_PARALLEL_NS = 150_000;
+
+export class Runtime {
+  readonly heap: WasmHeap;
+  readonly pool: ThreadPool | null;
+  /** Threads a kernel may use (the pool's, or 1). */
+  readonly threads: number;
+  readonly #fns: readonly KernelFn[];
+  readonly #params: number;
+  readonly #minParallelNs: number;
+  #scratch = 0;
+  #scratchBytes = 0;
+
+  constructor(heap: WasmHeap, fns: readonly KernelFn[], pool: ThreadPool | null, minParallelNs = DEFAULT_MIN_PARALLEL_NS) {
+    this.heap = heap;
+    this.#minParallelNs = minParallelNs;
+    this.#fns = fns;
+    this.pool = pool;
+    this.threads = pool ? pool.threads : 1;
+    this.#params = heap.alloc(PARAMS_BYTES);
+  }
+
+  setU32(offset: number, value: number): void {
+    this.heap.u32[(this.#params + offset) >>> 2] = value;
+  }
+
+  setI32(offset: number, value: number): void {
+    this.heap.i32[(this.#params + offset) >>> 2] = value;
+  }
+
+  setF32(offset: number, value: number): void {
+    this.heap.f32[(this.#params + offset) >>> 2] = value;
+  }
+
+  /**
+   * A block of at least `bytes` bytes for one kernel call (GQA tiles, per-batch arrays).
+   * Kept between calls and grown when needed; valid until the next `scratch` call.
+   */
+  scratch(bytes: number): number {
+    if (bytes > this.#scratchBytes) {
+      if (this.#scratch) this.heap.free(this.#scratch);
+      this.#scratchBytes = Math.max(bytes, this.#scratchBytes * 2);
+      this.#scratch = this.heap.alloc(this.#scratchBytes);
+    }
+    return this.#scratch;
+  }
+
+  /**
+   * Run `kernel` over units `[0, units)`: on the pool when there is one and the
+   * estimated single-thread time `workNs` pays for it, else on this thread.
+   * @param chunk - units per grab on the pool (default: ~8 grabs per thread).
+   */
+  /** Whether a kernel of `units` units and this much work would run on the pool. */
+  parallel(units: number, workNs: number): boolean {
+    return this.pool !== null && units > 1 && workNs >= this.#minParallelNs;
+  }
+
+  run(kernel: KernelName, units: number, workNs: number, chunk?: number): void {
+    if (units <= 0) return;
+    const op = KERNEL_NAMES.indexOf(kernel);
+    if (this.pool && this.parallel(units, workNs)) {
+      const c = chunk ?? Math.max(1, Math.floor(units / (this.threads * 8)));
+      this.pool.run(op, this.#params, units, c);
+    } else {
+      this.#fns[op](this.#params, 0, units, 0);
+    }
+  }
+
+  dispose(): void {
+    this.pool?.dispose();
+  }
+}

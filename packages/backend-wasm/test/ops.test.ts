@@ -1,0 +1,220 @@
+/**
+ * Each op and option of SPEC.md against the float64 reference, on one thread and on two
+ * (shapes marked "threaded" are large enough for the pool to be used).
+ */
+import { referenceAddRmsnorm, referenceGqa, referenceRmsnorm, referenceRope } from '@llama-ops/conformance/reference';
+import { addRmsnorm, gqa, rmsnorm, rope, type Backend } from '@llama-ops/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBackend } from '../dist/index.js';
+import { maxRelError, random } from './util.js';
+
+interface GqaCaseOptions {
+  scale?: number;
+  causal?: boolean;
+  kvLength?: number[];
+  queryOffset?: number[];
+  window?: number;
+  softcap?: number;
+  sinks?: number[];
+}
+
+const RMSNORM_TOL = 1e-5;
+const ROPE_TOL = 2e-6;
+const GQA_TOL = 1e-4;
+
+describe.each([1, 2])('wasm backend, %i thread(s)', (threads) => {
+  let be: Backend;
+  beforeAll(async () => {
+    be = await createBackend({ threads });
+  });
+  afterAll(() => be.dispose());
+
+  describe('rmsnorm', () => {
+    it.each([
+      ['hidden 37 (scalar tail), eps 1e-5', 3, 37, 1e-5, 0],
+      ['hidden 4096', 4, 4096, 1e-6, 0],
+      ['Gemma weightOffset 1', 2, 64, 1e-6, 1],
+      ['[256, 4096] (threaded)', 256, 4096, 1e-6, 0],
+    ])('%s matches the reference', async (_name, rows, hidden, eps, weightOffset) => {
+      const x = random(rows * hidden, 1, 3);
+      const w = random(hidden, 2);
+      const y = await rmsnorm(be.tensor(x, [rows, hidden]), be.tensor(w, [hidden]), { eps, weightOffset }).read();
+      expect(maxRelError(y, referenceRmsnorm(x, [rows, hidden], w, { eps, weightOffset }))).toBeLessThanOrEqual(RMSNORM_TOL);
+    });
+
+    it('adds the residual first when given one', async () => {
+      const [rows, hidden] = [5, 100];
+      const x = random(rows * hidden, 3);
+      const r = random(rows * hidden, 4);
+      const w = random(hidden, 5);
+      const y = await rmsnorm(be.tensor(x, [rows, hidden]), be.tensor(w, [hidden]), { residual: be.tensor(r, [rows, hidden]) }).read();
+      expect(maxRelError(y, referenceRmsnorm(x, [rows, hidden], w, { residual: r }))).toBeLessThanOrEqual(RMSNORM_TOL);
+    });
+
+    it('addRmsnorm returns the normalised sum and the sum x + residual', async () => {
+      for (const [rows, hidden] of [
+        [3, 48],
+        [128, 4096],
+      ]) {
+        const x = random(rows * hidden, 6);
+        const r = random(rows * hidden, 7);
+        const w = random(hidden, 8);
+        const { y, sum } = addRmsnorm(be.tensor(x, [rows, hidden]), be.tensor(r, [rows, hidden]), be.tensor(w, [hidden]));
+        const ref = referenceAddRmsnorm(x, r, [rows, hidden], w);
+        expect(maxRelError(await y.read(), ref.y)).toBeLessThanOrEqual(RMSNORM_TOL);
+        const h = await sum.read();
+        // x + residual is one f32 addition: the f32 rounding of the exact sum, to the bit
+        // (a loop: deep-equal of 512K values is slow).
+        let mismatches = 0;
+        for (let i = 0; i < h.length; i++) if (h[i] !== Math.fround(ref.sum[i])) mismatches++;
+        expect(mismatches).toBe(0);
+      }
+    });
+
+    it('does not overflow for |h| up to 1e18 (and beyond, to f32 max)', async () => {
+      const hidden = 4096;
+      for (const scale of [1e18, 3e38]) {
+        const x = random(2 * hidden, 9, scale);
+        const w = random(hidden, 10);
+        const y = await rmsnorm(be.tensor(x, [2, hidden]), be.tensor(w, [hidden])).read();
+        expect(y.every(Number.isFinite)).toBe(true);
+        expect(maxRelError(y, referenceRmsnorm(x, [2, hidden], w))).toBeLessThanOrEqual(RMSNORM_TOL);
+      }
+    });
+  });
+
+  describe('rope', () => {
+    const cases: Array<[string, number[], { rotaryDim?: number; interleaved?: boolean; theta?: number }]> = [
+      ['rotate-half', [2, 5, 3, 16], {}],
+      ['interleaved', [2, 5, 3, 16], { interleaved: true }],
+      ['partial rotary, rotate-half (dims 8..12 pass through)', [1, 4, 2, 12], { rotaryDim: 8 }],
+      ['partial rotary, interleaved', [1, 4, 2, 12], { rotaryDim: 8, interleaved: true }],
+      ['3 pairs (scalar tail), theta 500000', [1, 3, 2, 6], { theta: 500000 }],
+      ['3 pairs interleaved', [1, 3, 2, 6], { interleaved: true }],
+      ['[1, 512, 32, 128] (threaded)', [1, 512, 32, 128], {}],
+    ];
+    it.each(cases)('%s matches the reference at positions start + s', async (_name, shape, opts) => {
+      const x = random(shape.reduce((a, b) => a * b), 11);
+      const y = await rope(be.tensor(x, shape), { ...opts, positions: 7 }).read();
+      expect(maxRelError(y, referenceRope(x, shape, { ...opts, positions: 7 }), x)).toBeLessThanOrEqual(ROPE_TOL);
+    });
+
+    it('takes explicit per-token positions, up to 2^20 - 1', async () => {
+      const shape = [2, 3, 2, 8];
+      const positions = Int32Array.from([0, 5, 1048575, 3, 131072, 9]);
+      const x = random(96, 12);
+      for (const interleaved of [false, true]) {
+        const y = await rope(be.tensor(x, shape), { positions, interleaved }).read();
+        expect(maxRelError(y, referenceRope(x, shape, { positions, interleaved }), x)).toBeLessThanOrEqual(ROPE_TOL);
+      }
+    });
+
+    it('rotates in place when asked, returning x itself', async () => {
+      const shape = [1, 6, 2, 12];
+      const x = random(144, 13);
+      const t = be.tensor(x, shape);
+      const y = rope(t, { inPlace: true, positions: 3, rotaryDim: 8 });
+      expect(y).toBe(t);
+      const ref = referenceRope(x, shape, { positions: 3, rotaryDim: 8 });
+      expect(maxRelError(await t.read(), ref, x)).toBeLessThanOrEqual(ROPE_TOL);
+    });
+
+    it('gives the same result when the cached table is reused', async () => {
+      const x = random(2 * 4 * 32, 14);
+      const a = await rope(be.tensor(x, [1, 2, 4, 32]), { positions: 100 }).read();
+      const b = await rope(be.tensor(x, [1, 2, 4, 32]), { positions: 100 }).read();
+      expect(b).toEqual(a);
+    });
+  });
+
+  describe('gqa', () => {
+    interface Case {
+      q: number[]; // [batch, seqQ, Hq, d]
+      kv: number[]; // [seqKV, Hkv, dv]
+      opts?: GqaCaseOptions;
+      garbage?: boolean; // NaN past kvLength
+    }
+    const cases: Array<[string, Case]> = [
+      ['causal prefill, GQA 8/2', { q: [1, 20, 8, 16], kv: [20, 2, 16] }],
+      ['non-causal', { q: [1, 7, 4, 8], kv: [11, 2, 8], opts: { causal: false } }],
+      ['MHA (Hkv = Hq)', { q: [1, 9, 3, 8], kv: [9, 3, 8] }],
+      ['MQA with 48 query heads (split into head chunks)', { q: [1, 3, 48, 8], kv: [5, 1, 8] }],
+      ['decode over a cache with NaN past kvLength', { q: [1, 1, 8, 64], kv: [300, 2, 64], opts: { kvLength: [257] }, garbage: true }],
+      ['speculative block of 3 queries at the end of a ragged batch', { q: [2, 3, 4, 16], kv: [90, 2, 16], opts: { kvLength: [90, 41] }, garbage: true }],
+      ['explicit queryOffset', { q: [2, 4, 2, 8], kv: [30, 1, 8], opts: { kvLength: [30, 20], queryOffset: [10, 0] } }],
+      ['sliding window 33 over several key blocks', { q: [1, 70, 4, 16], kv: [150, 2, 16], opts: { window: 33 } }],
+      ['window of 1 (each query sees only itself)', { q: [1, 5, 2, 4], kv: [5, 1, 4], opts: { window: 1 } }],
+      ['softcap 5 with scores well past it', { q: [1, 6, 4, 16], kv: [6, 2, 16], opts: { softcap: 5, scale: 2 } }],
+      ['sinks', { q: [1, 5, 4, 8], kv: [5, 2, 8], opts: { sinks: [0.5, -1, 2, 0] } }],
+      ['dv != d, d not a multiple of 4', { q: [1, 5, 4, 6], kv: [7, 2, 5], opts: { causal: false } }],
+      ['dv 40 (16-wide blocks + 4-wide tail)', { q: [1, 3, 2, 8], kv: [9, 1, 40] }],
+      ['custom scale', { q: [1, 4, 2, 8], kv: [4, 2, 8], opts: { scale: 0.05 } }],
+      ['rows with no visible key are zeros (queryOffset -3, causal)', { q: [1, 5, 2, 8], kv: [5, 1, 8], opts: { queryOffset: [-3] } }],
+      ['kvLength 0 gives zeros, with sinks too', { q: [1, 2, 2, 8], kv: [4, 1, 8], opts: { kvLength: [0], sinks: [1, 2] }, garbage: true }],
+      ['prefill 32/8/64 over 256 keys (threaded)', { q: [1, 256, 32, 64], kv: [256, 8, 64] }],
+    ];
+
+    it.each(cases)('%s matches the reference', async (_name, c) => {
+      const [batch, seqQ, hq, d] = c.q;
+      const [seqKV, hkv, dv] = c.kv;
+      const q = random(batch * seqQ * hq * d, 21, 2);
+      const k = random(batch * seqKV * hkv * d, 22, 2);
+      const v = random(batch * seqKV * hkv * dv, 23);
+      if (c.garbage) {
+        const lengths = c.opts?.kvLength ?? [];
+        for (let b = 0; b < batch; b++) {
+          for (let j = lengths[b] ?? seqKV; j < seqKV; j++) {
+            k.fill(NaN, ((b * seqKV + j) * hkv) * d, ((b * seqKV + j + 1) * hkv) * d);
+            v.fill(NaN, ((b * seqKV + j) * hkv) * dv, ((b * seqKV + j + 1) * hkv) * dv);
+          }
+        }
+      }
+      const o = c.opts ?? {};
+      const out = await gqa(be.tensor(q, c.q), be.tensor(k, [batch, seqKV, hkv, d]), be.tensor(v, [batch, seqKV, hkv, dv]), {
+        scale: o.scale,
+        causal: o.causal,
+        kvLength: o.kvLength,
+        queryOffset: o.queryOffset,
+        window: o.window,
+        softcap: o.softcap,
+        sinks: o.sinks ? be.tensor(Float32Array.from(o.sinks), [hq]) : undefined,
+      }).read();
+      const ref = referenceGqa(q, k, v, { q: c.q, k: [batch, seqKV, hkv, d], v: [batch, seqKV, hkv, dv] }, o);
+      expect(out.every(Number.isFinite)).toBe(true);
+      expect(maxRelError(out, ref, 1)).toBeLessThanOrEqual(GQA_TOL); // max|v| <= 1
+      if (_name.includes('zeros')) expect(out.slice(0, 3 * hq * dv).every((x) => x === 0)).toBe(true);
+    });
+
+    it.each([
+      ['broadcast over batch and heads [1, 1, Sq, Skv]', 1, 1],
+      ['per batch and head [B, Hq, Sq, Skv], with -Inf entries', 2, 4],
+    ])('additive mask %s', async (_name, mb, mh) => {
+      const [batch, seqQ, hq, d, seqKV, hkv] = [2, 6, 4, 8, 10, 2];
+      const q = random(batch * seqQ * hq * d, 31);
+      const k = random(batch * seqKV * hkv * d, 32);
+      const v = random(batch * seqKV * hkv * d, 33);
+      const m = random(mb * mh * seqQ * seqKV, 34, 3);
+      if (mh > 1) for (let i = 0; i < m.length; i += 7) m[i] = -Infinity;
+      const out = await gqa(be.tensor(q, [batch, seqQ, hq, d]), be.tensor(k, [batch, seqKV, hkv, d]), be.tensor(v, [batch, seqKV, hkv, d]), {
+        causal: false,
+        mask: be.tensor(m, [mb, mh, seqQ, seqKV]),
+      }).read();
+      const shapes = { q: [batch, seqQ, hq, d], k: [batch, seqKV, hkv, d], v: [batch, seqKV, hkv, d] };
+      const ref = referenceGqa(q, k, v, shapes, { causal: false, mask: { data: m, shape: [mb, mh, seqQ, seqKV] } });
+      expect(maxRelError(out, ref, 1)).toBeLessThanOrEqual(GQA_TOL);
+    });
+
+    it('a row whose mask is -Inf everywhere outputs zeros', async () => {
+      const m = new Float32Array(2 * 3).fill(0);
+      m.fill(-Infinity, 0, 3); // query 0 sees nothing
+      const q = random(2 * 2 * 4, 35);
+      const kv = random(3 * 4, 36);
+      const out = await gqa(be.tensor(q, [1, 2, 2, 4]), be.tensor(kv, [1, 3, 1, 4]), be.tensor(kv, [1, 3, 1, 4]), {
+        causal: false,
+        mask: be.tensor(m, [1, 1, 2, 3]),
+      }).read();
+      expect(Array.from(out.slice(0, 8))).toEqual(new Array(8).fill(0));
+      expect(out.slice(8).some((x) => x !== 0)).toBe(true);
+    });
+  });
+});

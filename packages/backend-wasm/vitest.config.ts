@@ -1,0 +1,52 @@
+import { playwright } from '@vitest/browser-playwright';
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Two projects run the same tests: `node` (worker_threads) and `browser` (headless
+ * Debian Chromium via Playwright, Web Workers). The browser's dev server sends COOP/COEP
+ * so the page is cross-origin isolated and SharedArrayBuffer (threads) is available;
+ * test/threads.test.ts checks that it really is. A third project serves a page without
+ * them, to check the fallback to one thread.
+ */
+const chromium = playwright({
+  launchOptions: {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  },
+});
+/** Browser mode in Chromium; each project's instance needs a name of its own. */
+const browser = (name: string) => ({
+  enabled: true,
+  headless: true,
+  screenshotFailures: false,
+  instances: [{ browser: 'chromium' as const, name }],
+  provider: chromium,
+});
+
+const crossOriginIsolation = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'node',
+          include: ['test/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+        },
+      },
+      {
+        server: { headers: crossOriginIsolation },
+        test: { name: 'browser', include: ['test/**/*.test.ts'], testTimeout: 60_000, browser: browser('browser (chromium)') },
+      },
+      {
+        // No COOP/COEP: checks the one-thread fallback (test/no-isolation.browser.ts only).
+        test: { name: 'browser-no-isolation', include: ['test/no-isolation.browser.ts'], testTimeout: 60_000, browser: browser('browser without COOP/COEP (chromium)') },
+      },
+    ],
+  },
+});

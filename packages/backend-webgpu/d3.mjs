@@ -1,0 +1,14 @@
+import { create, globals } from 'webgpu';
+Object.assign(globalThis, globals);
+const { flashAttentionWgsl, flashDecodingWgsl } = await import('./dist-probe/probe.js');
+const gpu = create([]);
+const a = await gpu.requestAdapter();
+const dev = await a.requestDevice({ requiredFeatures: ['shader-f16'], requiredLimits: { maxComputeWorkgroupStorageSize: 32768, maxComputeInvocationsPerWorkgroup: 256 } });
+const [kind, d, bk, bq, gw] = process.argv.slice(2).map((x, i) => i ? +x : x);
+const common = { dtype: 'f32', headDim: d, headDimV: d, mask: false, sinks: false };
+const code = kind === 'fa' ? flashAttentionWgsl({ ...common, bq, gw, bk }) : flashDecodingWgsl({ ...common, rows: bk });
+const t = Date.now();
+const m = dev.createShaderModule({ code });
+await dev.createComputePipelineAsync({ layout: 'auto', compute: { module: m, entryPoint: 'main' } });
+console.log(kind, d, bk, Date.now() - t, 'ms');
+dev.destroy();

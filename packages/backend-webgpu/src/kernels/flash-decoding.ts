@@ -1,0 +1,232 @@
+/**
+ * GQA decode: split-KV flash decoding (Dao et al. 2023, "Flash-Decoding"). With one or a
+ * few query positions, one workgroup per KV head would leave a GPU idle, so the visible
+ * key range is cut into chunks of `CHUNK` keys, processed in parallel, and merged.
+ *
+ * Algorithm, pass 1 (one workgroup per batch, KV head and chunk): the group's `R` query
+ * rows (`seqQ * Hq/Hkv <= MAX_ROWS`) are loaded into workgroup memory; each thread takes
+ * keys of the chunk, reads each key row from memory once and scores it against every
+ * query row (soft-capped, masked, invisible keys excluded with `select`); per row, the
+ * chunk's max and exp-sum are formed; then threads split over (value column, key subset)
+ * accumulate `sum p * v`, reading each value row once for all rows. Each chunk writes a
+ * partial (max, sum, unnormalised output). Keys at or past kvLength are never read.
+ * Pass 2 (one thread per output element): rescale the partials to the global max, add
+ * the sink to the denominator, divide; zero when nothing is visible.
+ *
+ * Speed: K and V are read once per KV head (not per query head), spread over
+ * `ceil(keys / CHUNK)` workgroups. Measured on software Vulkan only; see apps/bench.
+ */
+import type { GqaKernelParams } from '@llama-ops/core';
+import type { GpuContext, GpuTensor } from '../context.js';
+import { commonKey, gqaBindingNames, gqaBindings, gqaMeta, gqaPrelude, gqaUniforms, keyRange, type GqaBindingName, type GqaCommon } from './gqa-common.js';
+
+const PASS1: readonly GqaBindingName[] = ['q', 'k', 'v', 'lens', 'u', 'mask', 'part'];
+const COMBINE: readonly GqaBindingName[] = ['out', 'u', 'sinks', 'part'];
+import { entry } from './wgsl.js';
+
+/** Query rows (seqQ * group) up to which decode uses this kernel. */
+export const MAX_ROWS = 8;
+/** Largest value head dim of this kernel (one value column vector per thread). */
+export const MAX_DV = 256;
+const WG = 64;
+const CHUNK = 128;
+
+export interface FlashDecodingVariant extends GqaCommon {
+  /** Query rows per KV head, rounded up to a power of two (<= MAX_ROWS). */
+  rows: number;
+}
+
+export const flashDecodingKey = (v: FlashDecodingVariant): string => `flash-decoding:${commonKey(v)}:r${v.rows}`;
+export const flashCombineKey = (v: FlashDecodingVariant): string => `flash-combine:${commonKey(v)}:r${v.rows}`;
+
+/** Whether the split-KV kernel handles this call (else the prefill kernel does). */
+export function useFlashDecoding(p: { seqQ: number; headsQ: number; headsKV: number; headDimV: number }): boolean {
+  return p.seqQ * (p.headsQ / p.headsKV) <= MAX_ROWS && p.headDimV <= MAX_DV;
+}
+
+export function flashDecodingWgsl(v: FlashDecodingVariant): string {
+  const R = v.rows;
+  const D4 = Math.ceil(v.headDim / 4);
+  const DV4 = Math.ceil(v.headDimV / 4);
+  const parts = Math.max(1, Math.floor(WG / DV4));
+  // qs (R * D4 vectors) is dead once scores are formed; its space then holds the
+  // (part, row, column) partial sums. One array serves both.
+  const shared = Math.max(R * D4, parts * R * DV4);
+  return `${gqaPrelude(v, gqaBindingNames(v, PASS1))}
+const R = ${R}u;
+const CHUNK = ${CHUNK}u;
+const PARTS = ${parts}u;
+var<workgroup> qs: array<vec4<f32>, ${shared}>;
+var<workgroup> sc: array<f32, ${R * CHUNK}>;
+var<workgroup> row_m: array<f32, ${R}>;
+var<workgroup> row_l: array<f32, ${R}>;
+
+@compute @workgroup_size(${WG})
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let g = wid.x + wid.y * nwg.x;
+  if (g >= u.groups) { return; }
+  // g = (b * hkv + kvh) * splits + split
+  let split = g % u.a;
+  let bk = g / u.a;
+  let kvh = bk % u.hkv;
+  let b = bk / u.hkv;
+  let rows = u.c;                      // seq_q * group
+  let kvlen = lens[b];
+  let qo = lens[u.batch + b];
+  let start = i32(u.b) + i32(split * CHUNK);
+  let end = min(start + i32(CHUNK), kvlen);
+
+  for (var e = lid; e < R * D4; e += ${WG}u) {
+    let r = e / D4;
+    let qi = r / u.group;
+    let h = kvh * u.group + r % u.group;
+    qs[e] = select(vec4<f32>(0.0), load_q(min((b * u.seq_q + qi) * u.hq + h, u.batch * u.seq_q * u.hq - 1u), e % D4) * u.scale, r < rows);
+  }
+  workgroupBarrier();
+
+  // Scores: thread -> keys, each key row read once for all R rows.
+  for (var kk = lid; kk < CHUNK; kk += ${WG}u) {
+    let j = start + i32(kk);
+    var acc: array<f32, R>;
+    for (var r = 0u; r < R; r++) { acc[r] = 0.0; }   // explicit: one declaration per loop trip
+    if (j < end) {
+      let krow = (b * u.seq_kv + u32(j)) * u.hkv + kvh;
+      for (var c = 0u; c < D4; c++) {
+        let kv = load_k(krow, c);
+        for (var r = 0u; r < R; r++) { acc[r] += dot(qs[r * D4 + c], kv); }
+      }
+    }
+    for (var r = 0u; r < R; r++) {
+      let qi = r / u.group;
+      let h = kvh * u.group + r % u.group;
+      var s = NEG;
+      if (j < end && r < rows) {
+        let x = cap(acc[r]) + mask_at(b, h, qi, u32(j));
+        if (visible(qo + i32(qi), u32(j)) && x > NEG) { s = x; }
+      }
+      sc[r * CHUNK + kk] = s;
+    }
+  }
+  workgroupBarrier();
+
+  // Per-row max and exp-sum over the chunk.
+  if (lid < R) {
+    var m = NEG;
+    for (var kk = 0u; kk < CHUNK; kk++) { m = max(m, sc[lid * CHUNK + kk]); }
+    row_m[lid] = m;
+  }
+  workgroupBarrier();
+  for (var e = lid; e < R * CHUNK; e += ${WG}u) {
+    let s = sc[e];
+    sc[e] = select(0.0, exp(s - row_m[e / CHUNK]), s > NEG);
+  }
+  workgroupBarrier();
+  if (lid < R) {
+    var l = 0.0;
+    for (var kk = 0u; kk < CHUNK; kk++) { l += sc[lid * CHUNK + kk]; }
+    row_l[lid] = l;
+  }
+
+  // o[r][c] = sum_k p[r][k] * v[k][c]: thread -> (column c, key subset part).
+  let c = lid % DV4;
+  let kpart = lid / DV4;
+  var accv: array<vec4<f32>, R>;
+  if (kpart < PARTS) {
+    for (var kk = kpart; kk < CHUNK; kk += PARTS) {
+      let j = start + i32(kk);
+      if (j >= end) { break; }
+      let vv = load_v((b * u.seq_kv + u32(j)) * u.hkv + kvh, c);
+      for (var r = 0u; r < R; r++) { accv[r] += sc[r * CHUNK + kk] * vv; }
+    }
+  }
+  workgroupBarrier();   // everyone is done with qs: reuse it for the partial sums
+  if (kpart < PARTS) {
+    for (var r = 0u; r < R; r++) { qs[(kpart * R + r) * DV4 + c] = accv[r]; }
+  }
+  workgroupBarrier();
+  for (var e = lid; e < R * DV4; e += ${WG}u) {
+    let r = e / DV4;
+    let cc = e % DV4;
+    var t = vec4<f32>(0.0);
+    for (var pp = 0u; pp < PARTS; pp++) { t += qs[(pp * R + r) * DV4 + cc]; }
+    part[(g * R + r) * DV4 + cc] = t;
+  }
+  if (lid < R) {
+    part[u.ml_base + g * R + lid] = vec4<f32>(row_m[lid], row_l[lid], 0.0, 0.0);
+  }
+}
+`;
+}
+
+export function flashCombineWgsl(v: FlashDecodingVariant): string {
+  const R = v.rows;
+  return `${gqaPrelude(v, gqaBindingNames(v, COMBINE))}
+const R = ${R}u;
+${entry(WG, false)}
+  // One thread per (b, kvh, r, c): u.groups threads in all.
+  let t = group * ${WG}u + lid;
+  if (t >= u.groups) { return; }
+  let c = t % DV4;
+  let r = (t / DV4) % u.c;
+  let bk = t / (DV4 * u.c);
+  let kvh = bk % u.hkv;
+  let b = bk / u.hkv;
+  let splits = u.a;
+  let qi = r / u.group;
+  let h = kvh * u.group + r % u.group;
+  var m = sink_of(h);
+  for (var s = 0u; s < splits; s++) { m = max(m, part[u.ml_base + (bk * splits + s) * R + r].x); }
+  var l = 0.0;
+  var o = vec4<f32>(0.0);
+  if (m > NEG) {
+    ${v.sinks ? 'l = exp(sink_of(h) - m);' : ''}
+    for (var s = 0u; s < splits; s++) {
+      let i = (bk * splits + s) * R + r;
+      let ml = part[u.ml_base + i];
+      if (ml.x > NEG) {
+        let f = exp(ml.x - m);
+        l += ml.y * f;
+        o += part[i * DV4 + c] * f;
+      }
+    }
+  }
+  let res = o * select(0.0, 1.0 / l, l > 0.0);
+  let obase = ((b * u.seq_q + qi) * u.hq + h) * DV + c * 4u;
+  for (var e = 0u; e < 4u; e++) {
+    if (c * 4u + e < DV) { out[obase + e] = T(res[e]); }
+  }
+}
+`;
+}
+
+export function encodeFlashDecoding(ctx: GpuContext, p: GqaKernelParams<GpuTensor>, common: GqaCommon): void {
+  const group = p.headsQ / p.headsKV;
+  const rowsUsed = p.seqQ * group;
+  const rows = 2 ** Math.ceil(Math.log2(rowsUsed));
+  const v: FlashDecodingVariant = { ...common, rows };
+  // Key range over all batches; each batch's own bound is applied on the device.
+  let lo = Infinity;
+  let hi = 0;
+  for (let b = 0; b < p.batch; b++) {
+    const [l, h] = keyRange(p, b);
+    if (h > l) {
+      lo = Math.min(lo, l);
+      hi = Math.max(hi, h);
+    }
+  }
+  if (hi === 0) lo = hi = 0;
+  const splits = Math.max(1, Math.ceil((hi - lo) / CHUNK));
+  const groups = p.batch * p.headsKV * splits;
+  const DV4 = Math.ceil(p.headDimV / 4);
+  const mlBase = groups * rows * DV4;
+  const part = ctx.scratch((mlBase + groups * rows) * 16);
+  const meta = gqaMeta(ctx, p);
+  const buffers = { q: p.q, k: p.k, v: p.v, out: p.out, lens: meta, mask: p.mask, sinks: p.sinks, part };
+  const pass1 = ctx.pipeline(flashDecodingKey(v), () => flashDecodingWgsl(v));
+  const u1 = ctx.uniforms(gqaUniforms(p, splits, lo, rowsUsed, groups, mlBase));
+  ctx.dispatch(pass1, gqaBindings(gqaBindingNames(v, PASS1), { ...buffers, u: u1 }), ctx.grid(groups), 'gqa-decode');
+  const pass2 = ctx.pipeline(flashCombineKey(v), () => flashCombineWgsl(v));
+  const threads = p.batch * p.headsKV * rowsUsed * DV4;
+  const u2 = ctx.uniforms(gqaUniforms(p, splits, lo, rowsUsed, threads, mlBase));
+  ctx.dispatch(pass2, gqaBindings(gqaBindingNames(v, COMBINE), { ...buffers, u: u2 }), ctx.grid(Math.ceil(threads / WG)), 'gqa-combine');
+}

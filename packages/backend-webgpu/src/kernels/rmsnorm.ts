@@ -1,0 +1,158 @@
+/**
+ * RMSNorm and fused add + RMSNorm: one workgroup per row.
+ *
+ * Algorithm: each thread loads its slice of the row once (vec4 loads when hidden % 4 == 0),
+ * forms h = x (+ residual) (and stores the sum for addRmsnorm), and keeps it in registers
+ * when the row fits (up to 8 vectors per thread; larger rows are re-read, which hits the
+ * cache). The row's max |h| is reduced first, and the sum of squares is taken over h / max,
+ * so it cannot overflow for any finite h (SPEC: |h| <= 1e18 must not give Inf) nor lose
+ * tiny rows to underflow when eps = 0. Both reductions are a shared-memory tree, or
+ * subgroup reductions plus one short shared pass on devices with subgroups.
+ * y = (h / m) / sqrt(ss / hidden + eps / m^2) * (weight + weightOffset).
+ *
+ * Speed: memory-bound by design (one read of x, residual and weight, one write of y and
+ * sum). Measured on software Vulkan only (SwiftShader, lavapipe), which says nothing about
+ * GPUs; see apps/bench for GPU numbers.
+ */
+import type { DType, RmsnormKernelParams } from '@llama-ops/core';
+import type { GpuContext, GpuTensor } from '../context.js';
+import { entry, nextPow2, reduceArgs, reductions, storageHeader } from './wgsl.js';
+
+/** What changes the shader. */
+export interface RmsnormVariant {
+  dtype: DType;
+  /** 4: vec4 loads (hidden % 4 == 0); 1: scalar. */
+  vec: 1 | 4;
+  /** Threads per workgroup (power of two). */
+  wg: number;
+  /** Vectors per thread kept in registers; 0 = stream the row (re-read it). */
+  regs: number;
+  residual: boolean;
+  sum: boolean;
+  subgroups: boolean;
+}
+
+const MAX_REGS = 8;
+
+export function rmsnormKey(v: RmsnormVariant): string {
+  return `rmsnorm:${v.dtype}:v${v.vec}:wg${v.wg}:r${v.regs}:${v.residual ? 'res' : ''}${v.sum ? 'sum' : ''}:${v.subgroups ? 'sg' : 'tree'}`;
+}
+
+export function rmsnormVariant(ctx: GpuContext, p: { hidden: number; dtype: DType; residual: boolean; sum: boolean }): RmsnormVariant {
+  const vec = p.hidden % 4 === 0 ? 4 : 1;
+  const n = p.hidden / vec;
+  // About 4 vectors per thread, 32..256 threads (capped by the device).
+  const wg = Math.min(256, nextPow2(Math.max(32, Math.ceil(n / 4))), prevPow2(ctx.limits.maxComputeInvocationsPerWorkgroup));
+  const perThread = Math.ceil(n / wg);
+  return { dtype: p.dtype, vec, wg, regs: perThread <= MAX_REGS ? perThread : 0, residual: p.residual, sum: p.sum, subgroups: ctx.subgroups };
+}
+
+function prevPow2(n: number): number {
+  return 2 ** Math.floor(Math.log2(n));
+}
+
+export function rmsnormWgsl(v: RmsnormVariant): string {
+  const V = v.vec === 4 ? 'vec4<f32>' : 'f32';
+  const VT = v.vec === 4 ? 'vec4<T>' : 'T';
+  let b = 0;
+  const decl: string[] = [];
+  decl.push(`@group(0) @binding(${b++}) var<storage, read> x: array<${VT}>;`);
+  if (v.residual) decl.push(`@group(0) @binding(${b++}) var<storage, read> res: array<${VT}>;`);
+  decl.push(`@group(0) @binding(${b++}) var<storage, read> weight: array<${VT}>;`);
+  decl.push(`@group(0) @binding(${b++}) var<storage, read_write> y: array<${VT}>;`);
+  if (v.sum) decl.push(`@group(0) @binding(${b++}) var<storage, read_write> hsum: array<${VT}>;`);
+  decl.push(`@group(0) @binding(${b++}) var<uniform> u: Params;`);
+  const loadH = v.residual ? `${V}(x[base + i]) + ${V}(res[base + i])` : `${V}(x[base + i])`;
+  const amax = v.vec === 4 ? 'fn amax(a: vec4<f32>) -> f32 { let b = abs(a); return max(max(b.x, b.y), max(b.z, b.w)); }' : 'fn amax(a: f32) -> f32 { return abs(a); }';
+  const sq = v.vec === 4 ? 'fn sq(a: vec4<f32>) -> f32 { return dot(a, a); }' : 'fn sq(a: f32) -> f32 { return a * a; }';
+  const ra = reduceArgs(v.subgroups);
+  const store = `y[base + i] = ${VT}(h * inv * r * (${V}(weight[i]) + ${V}(u.weight_offset)));`;
+  const body =
+    v.regs > 0
+      ? `
+  var hv: array<${V}, ${v.regs}>;
+  var m = 0.0;
+  for (var k = 0u; k < ${v.regs}u; k++) {
+    let i = lid + k * ${v.wg}u;
+    if (i < n) {
+      let h = ${loadH};
+      hv[k] = h;
+      ${v.sum ? `hsum[base + i] = ${VT}(h);` : ''}
+      m = max(m, amax(h));
+    }
+  }
+  m = reduce_max(m, ${ra});
+  let inv = select(1.0 / m, 0.0, m == 0.0);
+  var ss = 0.0;
+  for (var k = 0u; k < ${v.regs}u; k++) {
+    let i = lid + k * ${v.wg}u;
+    if (i < n) { ss += sq(hv[k] * inv); }
+  }
+  ss = reduce_sum(ss, ${ra});
+  let r = rscale(ss, m);
+  for (var k = 0u; k < ${v.regs}u; k++) {
+    let i = lid + k * ${v.wg}u;
+    if (i < n) {
+      let h = hv[k];
+      ${store}
+    }
+  }`
+      : `
+  var m = 0.0;
+  for (var i = lid; i < n; i += ${v.wg}u) {
+    let h = ${loadH};
+    ${v.sum ? `hsum[base + i] = ${VT}(h);` : ''}
+    m = max(m, amax(h));
+  }
+  m = reduce_max(m, ${ra});
+  let inv = select(1.0 / m, 0.0, m == 0.0);
+  var ss = 0.0;
+  for (var i = lid; i < n; i += ${v.wg}u) {
+    let h = ${loadH};
+    ss += sq(h * inv);
+  }
+  ss = reduce_sum(ss, ${ra});
+  let r = rscale(ss, m);
+  for (var i = lid; i < n; i += ${v.wg}u) {
+    let h = ${loadH};
+    ${store}
+  }`;
+  return `${storageHeader(v.dtype, v.subgroups)}
+struct Params { rows: u32, n: u32, hidden: f32, eps: f32, weight_offset: f32 };
+${decl.join('\n')}
+${reductions(v.wg, v.subgroups)}
+${amax}
+${sq}
+// 1 / (m * sqrt(ss / hidden + eps / m^2)) without forming m^2 * ss (which could overflow).
+// The caller multiplies h by 1/m itself, so this returns 1 / sqrt(ss / hidden + eps / m^2).
+fn rscale(ss: f32, m: f32) -> f32 {
+  if (m == 0.0) { return 0.0; }
+  let e = select(u.eps / (m * m), 0.0, u.eps == 0.0);
+  return 1.0 / sqrt(ss / u.hidden + e);
+}
+${entry(v.wg, v.subgroups)}
+  let row = group;
+  if (row >= u.rows) { return; }
+  let n = u.n;
+  let base = row * n;
+${body}
+}
+`;
+}
+
+export function encodeRmsnorm(ctx: GpuContext, p: RmsnormKernelParams<GpuTensor>): void {
+  const v = rmsnormVariant(ctx, { hidden: p.hidden, dtype: p.dtype, residual: p.residual !== null, sum: p.sum !== null });
+  const pipeline = ctx.pipeline(rmsnormKey(v), () => rmsnormWgsl(v));
+  const uniforms = ctx.uniforms([
+    ['u', p.rows],
+    ['u', p.hidden / v.vec],
+    ['f', p.hidden],
+    ['f', p.eps],
+    ['f', p.weightOffset],
+  ]);
+  const bindings = [p.x];
+  if (p.residual) bindings.push(p.residual);
+  bindings.push(p.weight, p.out);
+  if (p.sum) bindings.push(p.sum);
+  ctx.dispatch(pipeline, [...bindings, uniforms], ctx.grid(p.rows), 'rmsnorm');
+}

@@ -1,0 +1,126 @@
+/**
+ * Rotary position embedding on `x [batch, seq, heads, headDim]`, both pairings
+ * (`rotate_half`: (i, i + rotaryDim/2); interleaved: (2i, 2i+1)) and partial rotary.
+ *
+ * Algorithm: one thread per (token, head, pair); it reads both values of its pair before
+ * writing either, so `out` may be `x` (in place). Threads past the last pair copy the
+ * unrotated tail `[rotaryDim, headDim)` two values each, only when `out` is not `x`.
+ * cos/sin come from core's float64 table (attention factor folded in), uploaded once per
+ * `table.key` and kept in a small LRU; the shader never forms an angle in f32 (at
+ * position 131072 an f32 angle is off by ~0.01 rad).
+ *
+ * Speed: memory-bound (one read and one write of x, table rows shared by every head
+ * from cache). Measured on software Vulkan only; see apps/bench for GPU numbers.
+ */
+import type { DType, RopeKernelParams, RopeTable } from '@llama-ops/core';
+import type { GpuContext, GpuTensor } from '../context.js';
+import { entry, storageHeader } from './wgsl.js';
+
+export interface RopeVariant {
+  dtype: DType;
+  interleaved: boolean;
+  /** `out` is `x` (read-write, tail left as is); otherwise x is read and out written, tail copied. */
+  inPlace: boolean;
+}
+
+const WG = 64;
+const TABLE_CACHE_LIMIT = 16;
+
+export const ropeKey = (v: RopeVariant): string => `rope:${v.dtype}:${v.interleaved ? 'interleaved' : 'half'}:${v.inPlace ? 'inplace' : 'out'}`;
+
+export function ropeWgsl(v: RopeVariant): string {
+  const pair = v.interleaved ? 'let ia = 2u * j; let ib = ia + 1u;' : 'let ia = j; let ib = j + u.pairs;';
+  return `${storageHeader(v.dtype)}
+struct Params { total: u32, seq: u32, heads: u32, head_dim: u32, pairs: u32, per_row: u32, per_token: u32, table_rows: u32 };
+@group(0) @binding(0) var<storage, ${v.inPlace ? 'read_write' : 'read'}> x: array<T>;
+@group(0) @binding(1) var<storage, read> table: array<f32>;
+@group(0) @binding(2) var<uniform> u: Params;
+${v.inPlace ? '' : '@group(0) @binding(3) var<storage, read_write> y: array<T>;'}
+${entry(WG, false)}
+  let g = group * ${WG}u + lid;
+  if (g >= u.total) { return; }
+  let row = g / u.per_row;          // token * heads + head
+  let j = g - row * u.per_row;      // pair index, or tail chunk past the last pair
+  let token = row / u.heads;
+  let base = row * u.head_dim;
+  if (j < u.pairs) {
+    let trow = select(token % u.seq, token, u.per_token == 1u);
+    let c = table[trow * u.pairs + j];
+    let s = table[u.table_rows * u.pairs + trow * u.pairs + j];
+    ${pair}
+    let a = f32(x[base + ia]);
+    let b = f32(x[base + ib]);
+    ${v.inPlace ? 'x' : 'y'}[base + ia] = T(a * c - b * s);
+    ${v.inPlace ? 'x' : 'y'}[base + ib] = T(b * c + a * s);
+  }${
+    !v.inPlace
+      ? ` else {
+    let d0 = 2u * u.pairs + 2u * (j - u.pairs);
+    y[base + d0] = x[base + d0];
+    if (d0 + 1u < u.head_dim) { y[base + d0 + 1u] = x[base + d0 + 1u]; }
+  }`
+      : ''
+  }
+}
+`;
+}
+
+/** Uploaded cos/sin tables by `table.key` (LRU). */
+export class RopeTableCache {
+  readonly #entries = new Map<string, { buffer: GPUBuffer; bytes: number }>();
+  constructor(private readonly ctx: GpuContext) {}
+
+  /** The GPU copy of `table` (`[cos..., sin...]`), uploading it when not cached. */
+  get(table: RopeTable): GPUBuffer {
+    const key = table.key;
+    if (key !== null) {
+      const hit = this.#entries.get(key);
+      if (hit) {
+        this.#entries.delete(key);
+        this.#entries.set(key, hit);
+        return hit.buffer;
+      }
+    }
+    const n = table.rows * table.pairs;
+    const data = new Float32Array(2 * n);
+    data.set(table.cos, 0);
+    data.set(table.sin, n);
+    if (key === null) return this.ctx.scratch(data.byteLength, data);
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
+    const { buffer } = this.ctx.pool.acquire(data.byteLength, usage, 'rope-table');
+    this.ctx.device.queue.writeBuffer(buffer, 0, data);
+    this.#entries.set(key, { buffer, bytes: data.byteLength });
+    if (this.#entries.size > TABLE_CACHE_LIMIT) {
+      const [oldKey, old] = this.#entries.entries().next().value as [string, { buffer: GPUBuffer; bytes: number }];
+      this.#entries.delete(oldKey);
+      // It may still be bound by the pending encoder: give it back after the submit.
+      this.ctx.afterSubmit(() => this.ctx.pool.release(old.buffer, old.bytes));
+    }
+    return buffer;
+  }
+}
+
+export function encodeRope(ctx: GpuContext, tables: RopeTableCache, p: RopeKernelParams<GpuTensor>): void {
+  const inPlace = p.out.buffer === p.x.buffer;
+  const pairs = p.rotaryDim / 2;
+  const v: RopeVariant = { dtype: p.dtype, interleaved: p.interleaved, inPlace };
+  const tailChunks = inPlace ? 0 : Math.ceil((p.headDim - p.rotaryDim) / 2);
+  const perRow = pairs + tailChunks;
+  const rows = p.batch * p.seq * p.heads;
+  const total = rows * perRow;
+  if (total === 0) return;
+  const pipeline = ctx.pipeline(ropeKey(v), () => ropeWgsl(v));
+  const table = tables.get(p.table);
+  const uniforms = ctx.uniforms([
+    ['u', total],
+    ['u', p.seq],
+    ['u', p.heads],
+    ['u', p.headDim],
+    ['u', pairs],
+    ['u', perRow],
+    ['u', p.table.perToken ? 1 : 0],
+    ['u', p.table.rows],
+  ]);
+  const bindings = inPlace ? [p.x, table, uniforms] : [p.x, table, uniforms, p.out];
+  ctx.dispatch(pipeline, bindings, ctx.grid(Math.ceil(total / WG)), 'rope');
+}

@@ -1,0 +1,2 @@
+export { flashAttentionWgsl } from './kernels/flash-attention.js';
+export { flashDecodingWgsl } from './kernels/flash-decoding.js';

@@ -1,0 +1,32 @@
+/** The fixed case suite. */
+import { gqaCases } from './gqa.js';
+import { kvcacheCases } from './kvcache.js';
+import { rmsnormCases } from './rmsnorm.js';
+import { ropeCases } from './rope.js';
+import type { CaseDType, CaseOp, ConformanceCase } from './types.js';
+
+/** Every fixed case, grouped by op (rmsnorm, addRmsnorm, rope, gqa, kvcache). */
+export const cases: readonly ConformanceCase[] = Object.freeze([...rmsnormCases, ...ropeCases, ...gqaCases, ...kvcacheCases]);
+
+{
+  const seen = new Set<string>();
+  for (const c of cases) {
+    if (seen.has(c.id)) throw new Error(`@llama-ops/conformance: duplicate case id ${c.id}`);
+    seen.add(c.id);
+  }
+}
+
+/** Every op the suite covers, in suite order. */
+export const CASE_OPS: readonly CaseOp[] = ['rmsnorm', 'addRmsnorm', 'rope', 'gqa', 'kvcache'];
+
+/** Filter of {@link listCases}. */
+export interface CaseFilter {
+  op?: CaseOp;
+  dtype?: CaseDType;
+  group?: string;
+}
+
+/** The fixed cases, optionally filtered by op, dtype and group. */
+export function listCases(filter: CaseFilter = {}): ConformanceCase[] {
+  return cases.filter((c) => (!filter.op || c.op === filter.op) && (!filter.dtype || c.dtype === filter.dtype) && (!filter.group || c.group === filter.group));
+}

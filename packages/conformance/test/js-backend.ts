@@ -1,0 +1,165 @@
+/**
+ * A tiny, plainly written JS backend used ONLY to test the kit itself: it must pass the whole
+ * suite, and each injected `bug` must make the kit fail with a useful message.
+ * Storage is a Float32Array (f16 tensors are rounded to half precision on every store).
+ */
+import {
+  defineBackend,
+  float16BitsToFloat32,
+  float32ToFloat16Bits,
+  type Backend,
+  type DType,
+  type GqaKernelParams,
+  type KernelBackend,
+  type RmsnormKernelParams,
+  type RopeKernelParams,
+} from '@llama-ops/core';
+
+/** Subtle mistakes a real backend could make. */
+export type Bug =
+  | 'rope-pairing-swapped' // uses (2i, 2i+1) when asked for (i, i + d/2) and vice versa
+  | 'rope-ignores-partial' // rotates all of headDim instead of rotaryDim
+  | 'rope-writes-input' // writes the result into x even without inPlace
+  | 'softmax-without-sinks' // drops the sinks from the denominator
+  | 'window-off-by-one' // p - window <= j instead of <
+  | 'softcap-after-mask' // fine for -Inf masks, wrong for additive masks: adds mask before softcapping
+  | 'reads-past-kvLength' // multiplies garbage keys by a zero weight: 0 * NaN leaks
+  | 'empty-row-nan' // a row with no visible key yields NaN (0 / 0)
+  | 'rmsnorm-f32-sum' // accumulates squares in float32 without scaling: overflows for |x| ~ 1e18
+  | 'rmsnorm-eps-outside' // 1 / (sqrt(mean) + eps)
+  | 'gqa-throws'; // the kernel throws
+
+interface Store {
+  data: Float32Array;
+  dtype: DType;
+}
+
+const toHalf = (x: number) => float16BitsToFloat32(float32ToFloat16Bits(x));
+
+export function createJsBackend(options: { bug?: Bug; dtypes?: DType[] } = {}): Backend {
+  const bug = options.bug;
+  const put = (s: Store, i: number, x: number) => {
+    s.data[i] = s.dtype === 'f16' ? toHalf(x) : x;
+  };
+
+  function rmsnorm(p: RmsnormKernelParams<Store>): void {
+    const { rows, hidden } = p;
+    for (let r = 0; r < rows; r++) {
+      const o = r * hidden;
+      const h = new Float64Array(hidden);
+      for (let i = 0; i < hidden; i++) h[i] = p.x.data[o + i] + (p.residual ? p.residual.data[o + i] : 0);
+      if (p.sum) for (let i = 0; i < hidden; i++) put(p.sum, o + i, h[i]);
+      let ss = 0;
+      if (bug === 'rmsnorm-f32-sum') {
+        for (let i = 0; i < hidden; i++) ss = Math.fround(ss + Math.fround(h[i] * h[i]));
+      } else {
+        for (let i = 0; i < hidden; i++) ss += h[i] * h[i];
+      }
+      const inv = bug === 'rmsnorm-eps-outside' ? 1 / (Math.sqrt(ss / hidden) + p.eps) : 1 / Math.sqrt(ss / hidden + p.eps);
+      for (let i = 0; i < hidden; i++) put(p.out, o + i, h[i] * inv * (p.weight.data[i] + p.weightOffset));
+    }
+  }
+
+  function rope(p: RopeKernelParams<Store>): void {
+    const { batch, seq, heads, headDim, table } = p;
+    const rotaryDim = bug === 'rope-ignores-partial' ? headDim - (headDim % 2) : p.rotaryDim;
+    const half = rotaryDim / 2;
+    const interleaved = bug === 'rope-pairing-swapped' ? !p.interleaved : p.interleaved;
+    const src = p.x.data.slice();
+    const out = bug === 'rope-writes-input' ? p.x : p.out;
+    for (let b = 0; b < batch; b++) {
+      for (let s = 0; s < seq; s++) {
+        const row = table.perToken ? b * seq + s : s;
+        for (let h = 0; h < heads; h++) {
+          const o = ((b * seq + s) * heads + h) * headDim;
+          for (let i = 0; i < headDim; i++) put(out, o + i, src[o + i]);
+          for (let i = 0; i < half; i++) {
+            // the table has rotaryDim/2 pairs; with the partial bug, reuse the last pair's angle
+            const t = row * table.pairs + Math.min(i, table.pairs - 1);
+            const c = table.cos[t];
+            const sn = table.sin[t];
+            const ia = interleaved ? o + 2 * i : o + i;
+            const ib = interleaved ? o + 2 * i + 1 : o + i + half;
+            const a = src[ia];
+            const bb = src[ib];
+            put(out, ia, a * c - bb * sn);
+            put(out, ib, bb * c + a * sn);
+          }
+        }
+      }
+    }
+    if (bug === 'rope-writes-input' && p.out !== p.x) p.out.data.set(p.x.data);
+  }
+
+  function gqa(p: GqaKernelParams<Store>): void {
+    if (bug === 'gqa-throws') throw new Error('simulated kernel failure');
+    const { batch: B, seqQ: Sq, seqKV: Skv, headsQ: Hq, headsKV: Hkv, headDim: D, headDimV: Dv } = p;
+    const group = Hq / Hkv;
+    for (let b = 0; b < B; b++) {
+      const len = p.kvLength[b];
+      const readTo = bug === 'reads-past-kvLength' ? Skv : len;
+      for (let i = 0; i < Sq; i++) {
+        const pos = p.queryOffset[b] + i;
+        for (let h = 0; h < Hq; h++) {
+          const kvh = Math.floor(h / group);
+          const qo = ((b * Sq + i) * Hq + h) * D;
+          const scores = new Float64Array(readTo).fill(-Infinity);
+          let m = -Infinity;
+          for (let j = 0; j < readTo; j++) {
+            const vis =
+              j < len &&
+              (!p.causal || j <= pos) &&
+              (p.window === 0 || (bug === 'window-off-by-one' ? j >= pos - p.window : j > pos - p.window));
+            if (!vis && bug !== 'reads-past-kvLength') continue;
+            const ko = ((b * Skv + j) * Hkv + kvh) * D;
+            let dot = 0;
+            for (let d = 0; d < D; d++) dot += p.q.data[qo + d] * p.k.data[ko + d];
+            let s = p.scale * dot;
+            const mo = p.mask ? (((p.maskBatch === 1 ? 0 : b) * p.maskHeads + (p.maskHeads === 1 ? 0 : h)) * Sq + i) * Skv + j : -1;
+            if (bug === 'softcap-after-mask') {
+              if (p.mask) s += p.mask.data[mo];
+              if (p.softcap > 0) s = p.softcap * Math.tanh(s / p.softcap);
+            } else {
+              if (p.softcap > 0) s = p.softcap * Math.tanh(s / p.softcap);
+              if (p.mask) s += p.mask.data[mo];
+            }
+            if (!vis) s = -Infinity;
+            scores[j] = s;
+            if (s > m || Number.isNaN(s)) m = Number.isNaN(m) ? m : s;
+          }
+          const oo = ((b * Sq + i) * Hq + h) * Dv;
+          const acc = new Float64Array(Dv);
+          const sink = p.sinks && bug !== 'softmax-without-sinks' ? p.sinks.data[h] : -Infinity;
+          if (m === -Infinity && bug !== 'empty-row-nan') {
+            for (let d = 0; d < Dv; d++) put(p.out, oo + d, 0);
+            continue;
+          }
+          if (sink > m) m = sink;
+          let denom = Math.exp(sink - m);
+          for (let j = 0; j < readTo; j++) {
+            const w = Math.exp(scores[j] - m);
+            denom += w;
+            const vo = ((b * Skv + j) * Hkv + kvh) * Dv;
+            if (w === 0 && bug !== 'reads-past-kvLength') continue;
+            for (let d = 0; d < Dv; d++) acc[d] += w * p.v.data[vo + d];
+          }
+          for (let d = 0; d < Dv; d++) put(p.out, oo + d, acc[d] / denom);
+        }
+      }
+    }
+  }
+
+  const kernels: KernelBackend<Store> = {
+    name: bug ? `js(${bug})` : 'js',
+    capabilities: { dtypes: options.dtypes ?? ['f32', 'f16'] },
+    upload: (data, dtype) => ({ data: dtype === 'f16' ? data.map(toHalf) : data.slice(), dtype }),
+    allocate: (size, dtype) => ({ data: new Float32Array(size), dtype }),
+    read: async (s, size) => s.data.slice(0, size),
+    free: () => {},
+    copy: (p) => p.dst.data.set(p.src.data.subarray(p.srcOffset, p.srcOffset + p.count), p.dstOffset),
+    rmsnorm,
+    rope,
+    gqa,
+  };
+  return defineBackend(kernels);
+}

@@ -1,0 +1,176 @@
+/**
+ * Tests of the kit itself, on a tiny JS backend written in this folder: the kit must pass a
+ * correct backend, and fail each subtly wrong one with a message that says where and by how
+ * much — never by crashing.
+ */
+import { describe, expect, it } from 'vitest';
+import { coverageReport, listCases, runCase, runRandom, runSuite, type CaseOp, type SupportsFn } from '../src/suite.js';
+import { createJsBackend, type Bug } from './js-backend.js';
+
+describe('the kit on a correct JS backend', () => {
+  it('passes every fixed case (f32 and f16)', async () => {
+    const be = createJsBackend();
+    const report = await runSuite(be);
+    expect(report.results.filter((r) => !r.pass).map((r) => r.message)).toEqual([]);
+    expect(report.skipped).toBe(0);
+    expect(report.passed).toBe(listCases().length);
+    expect(report.pass).toBe(true);
+    be.dispose();
+  });
+
+  it('passes the seeded random mode of every op', async () => {
+    const be = createJsBackend();
+    for (const op of ['rmsnorm', 'addRmsnorm', 'rope', 'gqa', 'kvcache'] as const) {
+      const r = await runRandom(be, op, { runs: 25, seed: 7 });
+      expect(r.message).toContain('random cases pass');
+      expect(r.pass).toBe(true);
+      expect(r.runs).toBe(25);
+    }
+    be.dispose();
+  });
+
+  it('reports f16 cases as skipped with the reason when the backend stores only f32', async () => {
+    const be = createJsBackend({ dtypes: ['f32'] });
+    const progress: string[] = [];
+    const report = await runSuite(be, { cases: listCases({ op: 'rmsnorm' }), onProgress: (p) => progress.push(`${p.done}/${p.total}`) });
+    const f16 = listCases({ op: 'rmsnorm', dtype: 'f16' }).length;
+    expect(f16).toBeGreaterThan(0);
+    expect(report.skipped).toBe(f16);
+    expect(report.skips[0].reason).toBe("backend does not list 'f16' in capabilities.dtypes");
+    expect(progress.at(-1)).toBe(`${listCases({ op: 'rmsnorm' }).length}/${listCases({ op: 'rmsnorm' }).length}`);
+    be.dispose();
+  });
+
+  it('coverageReport lists what a backend skips and why', () => {
+    const supports: SupportsFn = (c) => (c.op === 'gqa' && c.group === 'sinks' ? 'sinks are not implemented yet' : true);
+    const cov = coverageReport(['f32'], supports);
+    expect(cov.total).toBe(listCases().length);
+    expect(cov.run + cov.skipped).toBe(cov.total);
+    expect(cov.reasons).toContainEqual({ reason: 'sinks are not implemented yet', count: listCases({ op: 'gqa', group: 'sinks', dtype: 'f32' }).length });
+    expect(cov.entries.find((e) => e.id === 'gqa/sinks/decode')?.skipped).toBe('sinks are not implemented yet');
+    expect(cov.entries.find((e) => e.id === 'gqa/heads/7-1-decode')?.skipped).toBeNull();
+  });
+
+  it('the fixed suite has the size and coverage the README promises', () => {
+    const all = listCases();
+    expect(all.length).toBeGreaterThanOrEqual(150);
+    expect(all.length).toBeLessThanOrEqual(300);
+    const ids = all.map((c) => c.id);
+    for (const must of [
+      'rope/inPlace/half',
+      'rope/scaling/longrope-long',
+      'rope/positions/offset-2^20',
+      'gqa/heads/32-1-decode',
+      'gqa/heads/7-1-decode',
+      'gqa/kvLength/ragged-decode',
+      'gqa/noVisibleKey/before-cache',
+      'gqa/sinks/decode',
+      'kvcache/garbage/after-reset',
+      'rmsnorm/magnitude/1e18',
+    ]) {
+      expect(ids).toContain(must);
+    }
+  });
+});
+
+/** Run the cases of `ops` on a backend with `bug`; return the failures. */
+async function failuresWith(bug: Bug, ops: CaseOp[]) {
+  const be = createJsBackend({ bug });
+  const results = [];
+  for (const op of ops) for (const c of listCases({ op, dtype: 'f32' })) results.push(await runCase(be, c));
+  be.dispose();
+  return results.filter((r) => !r.pass);
+}
+
+describe('the kit fails a subtly wrong backend with a meaningful message', () => {
+  it('rope pairing swapped ((2i, 2i+1) instead of (i, i + d/2))', async () => {
+    const f = await failuresWith('rope-pairing-swapped', ['rope']);
+    expect(f.length).toBeGreaterThan(30);
+    const m = f.find((r) => r.id === 'rope/headDim/d64-half')!;
+    expect(m.message).toMatch(/^rope\/headDim\/d64-half: rope output: 768 of 768 values outside tolerance; worst at index \d+ \[\d+,\d+,\d+,\d+\]: got .*, expected .* \(\|error\| .* > bound .*\)$/);
+    // token 0 of this case sits at position 0 (the identity whatever the pairing): the worst
+    // element must be at a later token
+    expect(f.find((r) => r.id === 'rope/positions/zero')!.message).toMatch(/worst at index \d+ \[0,[123],/);
+  });
+
+  it('rope rotating the pass-through dims of partial rotary', async () => {
+    const f = await failuresWith('rope-ignores-partial', ['rope']);
+    expect(f.map((r) => r.id)).toContain('rope/rotaryDim/d64-rd32-half');
+    expect(f.every((r) => /rotaryDim|inPlace\/partial|special\/inf|scaling\/(dynamic-partial|yarn-partial)|random/.test(r.id))).toBe(true);
+  });
+
+  it('rope writing into its input without inPlace', async () => {
+    const f = await failuresWith('rope-writes-input', ['rope']);
+    const m = f.find((r) => r.id === 'rope/headDim/d64-half')!;
+    expect(m.message).toContain('input x was modified by the op');
+    expect(f.map((r) => r.id)).not.toContain('rope/inPlace/half');
+  });
+
+  it('softmax without the sinks', async () => {
+    const f = await failuresWith('softmax-without-sinks', ['gqa']);
+    const ids = f.map((r) => r.id);
+    expect(ids).toEqual(expect.arrayContaining(['gqa/sinks/decode', 'gqa/sinks/prefill', 'gqa/sinks/dominant', 'gqa/sinks/window']));
+    // sinks of -30 are negligible and an empty row stays zeros: those still pass
+    expect(ids).not.toContain('gqa/sinks/negative-large');
+    expect(ids).not.toContain('gqa/noVisibleKey/empty-cache-sinks');
+    expect(f.every((r) => r.id.startsWith('gqa/sinks/'))).toBe(true);
+  });
+
+  it('window off by one (p - window <= j)', async () => {
+    const f = await failuresWith('window-off-by-one', ['gqa', 'kvcache']);
+    const ids = f.map((r) => r.id);
+    expect(ids).toEqual(expect.arrayContaining(['gqa/window/one', 'gqa/window/prefill-edge', 'gqa/window/decode-deep', 'kvcache/options/window']));
+    expect(ids).not.toContain('gqa/window/wide');
+  });
+
+  it('softcap applied after the additive mask', async () => {
+    const f = await failuresWith('softcap-after-mask', ['gqa']);
+    expect(f.map((r) => r.id)).toEqual(['gqa/softcap/mask']);
+  });
+
+  it('reading keys past kvLength (NaN garbage leaks through 0 * NaN)', async () => {
+    const f = await failuresWith('reads-past-kvLength', ['gqa', 'kvcache']);
+    const ids = f.map((r) => r.id);
+    expect(ids).toEqual(expect.arrayContaining(['gqa/decode/deep', 'gqa/kvLength/ragged-decode', 'gqa/chunked/end-of-cache', 'kvcache/garbage/after-reset']));
+    expect(f.find((r) => r.id === 'gqa/decode/deep')!.message).toContain('got NaN');
+  });
+
+  it('a row with no visible key giving NaN instead of zeros', async () => {
+    const f = await failuresWith('empty-row-nan', ['gqa']);
+    const ids = f.map((r) => r.id);
+    expect(ids).toEqual(expect.arrayContaining(['gqa/noVisibleKey/before-cache', 'gqa/kvLength/zero', 'gqa/queryOffset/negative', 'gqa/mask/padding-inf']));
+    expect(f.find((r) => r.id === 'gqa/kvLength/zero')!.message).toMatch(/worst at index 0 \[0,0,0,0\]: got NaN, expected 0 \(NaN\/Inf must match exactly\)$/);
+  });
+
+  it('rmsnorm accumulating squares in float32 (overflow at |x| ~ 1e18)', async () => {
+    const f = await failuresWith('rmsnorm-f32-sum', ['rmsnorm', 'addRmsnorm']);
+    const ids = f.map((r) => r.id);
+    expect(ids).toEqual(expect.arrayContaining(['rmsnorm/magnitude/1e18', 'rmsnorm/magnitude/1e18-d4096', 'addRmsnorm/magnitude/5e17']));
+    expect(f.find((r) => r.id === 'rmsnorm/magnitude/1e18')!.message).toContain('got 0, expected');
+  });
+
+  it('rmsnorm with eps outside the square root', async () => {
+    const f = await failuresWith('rmsnorm-eps-outside', ['rmsnorm']);
+    // 1/(rms + eps) vs 1/sqrt(ms + eps) differ by less than 1e-5 relative unless eps matters.
+    expect(f.map((r) => r.id)).toEqual(['rmsnorm/eps/dominant']);
+  });
+
+  it('a kernel that throws is a failed case, not a crash', async () => {
+    const be = createJsBackend({ bug: 'gqa-throws' });
+    const r = await runCase(be, listCases({ op: 'gqa' })[0]);
+    expect(r.pass).toBe(false);
+    expect(r.message).toBe(`${r.id}: threw Error: simulated kernel failure`);
+    const kv = await runCase(be, listCases({ op: 'kvcache' })[0]);
+    expect(kv.message).toContain('threw Error: simulated kernel failure');
+    be.dispose();
+  });
+
+  it('the random mode finds a bug, shrinks it, and prints how to replay it', async () => {
+    const be = createJsBackend({ bug: 'rope-pairing-swapped' });
+    const r = await runRandom(be, 'rope', { runs: 50, seed: 42 });
+    expect(r.pass).toBe(false);
+    expect(r.message).toMatch(/^rope: random case failed after \d+ run\(s\) and \d+ shrink\(s\) — rope\/random\/\{.*\}: rope (output|\(in place\) x): /);
+    expect(r.message).toContain('replay: CONFORMANCE_SEED=42 (fast-check seed 44, path "');
+    be.dispose();
+  });
+});

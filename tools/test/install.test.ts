@@ -1,0 +1,171 @@
+// "Installing only what you need": for each backend, a clean npm project outside the
+// workspace installs @llama-ops/core + that one backend from the packed tarballs, then runs
+// fixtures/install-check.mjs, which computes every op and checks it against float64 values
+// computed in the script. Also asserts that no other backend (and one core) got installed.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { transformSync } from 'esbuild';
+import { afterAll, describe, expect, it } from 'vitest';
+// @ts-expect-error plain ESM helper without type declarations
+import { BACKENDS, ROOT, publicPackages } from '../lib/workspace.mjs';
+import { tarballOf } from './helpers.js';
+
+// One npm cache for every run (kept between runs, in the OS temp dir): tarballs of
+// third-party packages (e.g. `webgpu`) are downloaded once.
+const NPM_CACHE = join(tmpdir(), 'llama-ops-release-tests-npm-cache');
+const work = mkdtempSync(join(tmpdir(), 'llama-ops-install-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const LAVAPIPE_ICD = join(ROOT, '.cache', 'mesa', 'lvp_icd.json');
+
+/** The env for a child npm/node: no pnpm-injected npm_* settings leak into npm. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k) && !k.startsWith('VITEST')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+function sh(cmd: string, args: string[], cwd: string, env = cleanEnv()) {
+  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}`, stdout: r.stdout ?? '', error: r.error };
+}
+
+/** Every package name in the installed tree (walks node_modules, scoped and nested). */
+function installedPackages(nodeModules: string, found = new Map<string, number>()): Map<string, number> {
+  if (!existsSync(nodeModules)) return found;
+  for (const entry of readdirSync(nodeModules, { withFileTypes: true })) {
+    if (entry.name.startsWith('.')) continue;
+    const dirs = entry.name.startsWith('@')
+      ? readdirSync(join(nodeModules, entry.name)).map((n) => join(nodeModules, entry.name, n))
+      : [join(nodeModules, entry.name)];
+    for (const dir of dirs) {
+      const manifest = join(dir, 'package.json');
+      if (!existsSync(manifest)) continue;
+      const name = JSON.parse(readFileSync(manifest, 'utf8')).name as string;
+      found.set(name, (found.get(name) ?? 0) + 1);
+      installedPackages(join(dir, 'node_modules'), found);
+    }
+  }
+  return found;
+}
+
+/** The Vulkan driver env for Dawn, or why there is none. */
+function vulkanEnv(): { env: Record<string, string> } | { missing: string } {
+  const hasLoader = ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib/aarch64-linux-gnu/libvulkan.so.1', '/usr/lib/chromium/libvulkan.so.1'].some(existsSync);
+  if (existsSync(SWIFTSHADER_ICD)) {
+    // As WEBGPU-TESTING.md: Chromium's SwiftShader; its own libvulkan if the system has none.
+    return { env: { VK_ICD_FILENAMES: SWIFTSHADER_ICD, LD_LIBRARY_PATH: ['/usr/lib/chromium', process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') } };
+  }
+  if (existsSync(LAVAPIPE_ICD) && hasLoader) {
+    const lib = join(ROOT, '.cache', 'mesa', 'usr', 'lib', 'x86_64-linux-gnu');
+    return { env: { VK_ICD_FILENAMES: LAVAPIPE_ICD, LD_LIBRARY_PATH: [lib, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') } };
+  }
+  return {
+    missing: `no software Vulkan driver here (neither ${SWIFTSHADER_ICD} from Debian's chromium nor ${LAVAPIPE_ICD}); run scripts/setup-test-env.mjs`,
+  };
+}
+
+/**
+ * The first ts/js code block of a README that imports the package itself: its "working example".
+ * Returns the code and the @llama-ops packages it imports.
+ */
+function readmeExample(pkg: { name: string; dir: string }): { code: string; imports: string[] } | null {
+  const file = join(pkg.dir, 'README.md');
+  if (!existsSync(file)) return null;
+  const blocks = [...readFileSync(file, 'utf8').matchAll(/```(?:ts|js|typescript|javascript)\n([\s\S]*?)```/g)].map((b) => b[1]!);
+  const code = blocks.find((b) => new RegExp(`from ['"]${pkg.name}['"]`).test(b));
+  if (!code) return null;
+  const imports = [...code.matchAll(/from ['"]([^'"]+)['"]/g)].map((m) => m[1]!);
+  return { code, imports };
+}
+
+describe.each(BACKENDS as string[])('npm install @llama-ops/core @llama-ops/backend-%s (and nothing else)', (backend) => {
+  const pkg = `@llama-ops/backend-${backend}`;
+  const dir = join(work, backend);
+
+  let vkEnv: Record<string, string> = {};
+  it('installs from the tarballs, computes rmsnorm/addRmsnorm/rope/gqa correctly, and pulls in no other backend', (ctx) => {
+    let extraEnv: Record<string, string> = {};
+    if (backend === 'webgpu') {
+      const vk = vulkanEnv();
+      if ('missing' in vk) {
+        console.warn(`\n!!! SKIPPED the webgpu install test: ${vk.missing}\n`);
+        ctx.skip(vk.missing);
+        return;
+      }
+      extraEnv = vk.env;
+      vkEnv = vk.env;
+    }
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `install-check-${backend}`, private: true, type: 'module' }, null, 2));
+    copyFileSync(join(ROOT, 'tools', 'fixtures', 'install-check.mjs'), join(dir, 'install-check.mjs'));
+
+    const specs = [tarballOf('@llama-ops/core'), tarballOf(pkg)];
+    // Dawn for Node is an optional peer of the webgpu backend: a Node user installs it too.
+    if (backend === 'webgpu') {
+      const range = JSON.parse(readFileSync(join(ROOT, 'packages', 'backend-webgpu', 'package.json'), 'utf8')).peerDependencies.webgpu;
+      specs.push(`webgpu@${range}`);
+    }
+    const started = Date.now();
+    const install = sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', '--cache', NPM_CACHE, ...specs], dir);
+    expect(install.status, `npm install failed:\n${install.out}`).toBe(0);
+    const installSeconds = (Date.now() - started) / 1000;
+
+    const installed = installedPackages(join(dir, 'node_modules'));
+    const ours = [...installed.keys()].filter((n) => n.startsWith('@llama-ops/')).sort();
+    expect(ours, 'the @llama-ops packages installed').toEqual([pkg, '@llama-ops/core'].sort());
+    expect(installed.get('@llama-ops/core'), 'copies of @llama-ops/core (must be exactly one)').toBe(1);
+    if (backend !== 'webgpu') expect(installed.has('webgpu'), 'Dawn (webgpu) must not be installed with this backend').toBe(false);
+
+    const check = sh(process.execPath, ['install-check.mjs', backend], dir, cleanEnv(extraEnv));
+    const line = check.stdout.trim().split('\n').pop() ?? '';
+    let report: any;
+    try {
+      report = JSON.parse(line);
+    } catch {
+      throw new Error(`install-check.mjs crashed (exit ${check.status}):\n${check.out}`);
+    }
+    console.log(`[install ${backend}] npm install ${installSeconds.toFixed(1)} s; ${JSON.stringify({ maxError: report.maxError, adapter: report.adapter })}`);
+    expect(report.errors).toEqual([]);
+    expect(check.status).toBe(0);
+    expect(report.backend).toBe(backend);
+    expect(Object.keys(report.maxError).sort()).toEqual(
+      ['addRmsnorm.sum', 'addRmsnorm.y', 'gqa', 'rmsnorm', 'rope(interleaved=false)', 'rope(interleaved=true)'].sort(),
+    );
+    // core's registry sees exactly the installed backend, and tells how to get the others.
+    expect(report.installedBackends).toEqual([backend]);
+    for (const other of (BACKENDS as string[]).filter((b) => b !== backend)) {
+      expect(report.notInstalled).toContainEqual({ name: other, install: `npm install @llama-ops/backend-${other}` });
+    }
+  }, 240_000);
+
+  if (backend === 'webgpu') {
+    it('negative control: with no Vulkan driver the same check fails (no adapter), it does not pass vacuously', (ctx) => {
+      if (!existsSync(join(dir, 'node_modules', pkg))) ctx.skip('the install above did not happen (see its result)');
+      const r = sh(process.execPath, ['install-check.mjs', backend], dir, cleanEnv({ VK_ICD_FILENAMES: join(work, 'no-such-icd.json') }));
+      expect(r.status).not.toBe(0);
+      expect(r.out).toMatch(/BackendUnavailableError/);
+    }, 60_000);
+  }
+
+  it('runs the README example of every package that needs only core + this backend, as published', (ctx) => {
+    if (!existsSync(join(dir, 'node_modules', pkg))) ctx.skip('the install above did not happen (see its result)');
+    const installed = new Set(['@llama-ops/core', pkg]);
+    const examples = (publicPackages() as Array<{ name: string; dir: string }>)
+      .map((p) => ({ name: p.name, example: readmeExample(p) }))
+      .filter((e) => e.example && e.example.imports.every((i) => installed.has(i) || i.startsWith('node:')));
+    // This backend's own README must have such an example (checked in metadata.test.ts too).
+    expect(examples.map((e) => e.name)).toContain(pkg);
+    for (const { name, example } of examples) {
+      const js = transformSync(example!.code, { loader: 'ts', format: 'esm', target: 'es2022' }).code;
+      const file = join(dir, `readme-${name.split('/')[1]}.mjs`);
+      writeFileSync(file, js);
+      const r = sh(process.execPath, [file], dir, cleanEnv(vkEnv));
+      expect(r.status, `README example of ${name} failed on core + ${pkg}:\n${r.out}`).toBe(0);
+    }
+    console.log(`[install ${backend}] README examples run: ${examples.map((e) => e.name).join(', ')}`);
+  }, 120_000);
+});
