@@ -22,7 +22,7 @@ const mesa = join(root, '.cache', 'mesa');
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // Mesa complains on every device creation without a valid XDG_RUNTIME_DIR.
 const xdg = mkdtempSync(join(tmpdir(), 'llama-ops-xdg-'));
-const gpuTests = ['test/gpu.test.ts'];
+const gpuTests = ['test/gpu.test.ts', 'test/conformance.test.ts'];
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -61,6 +61,9 @@ export default defineConfig({
             LD_LIBRARY_PATH: [join(mesa, 'usr/lib/x86_64-linux-gnu'), process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'),
             VK_ICD_FILENAMES: join(mesa, 'lvp_icd.json'),
             XDG_RUNTIME_DIR: xdg,
+            // No llvmpipe worker threads: on a loaded 2-core machine their hand-offs made
+            // tiny dispatches take seconds; inline execution is steady.
+            LP_NUM_THREADS: '0',
           },
           provide: { expectF16: true, conformanceRuns: 8 },
         },

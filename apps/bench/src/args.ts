@@ -9,6 +9,7 @@ export interface CliOptions {
   peers: PeerName[];
   threads: number;
   filter: string[] | undefined;
+  exclude: string[] | undefined;
   timeBudgetMs: number | undefined;
   quick: boolean;
   json: boolean;
@@ -27,6 +28,7 @@ Usage: llama-ops-bench [options]
   --peers LIST        ORT peers (default ${PEER_NAMES.join(',')}); --no-peers for none
   --threads N         threads for wasm and both ORT peers (default 1)
   --filter LIST       rows whose id/op/group contains any item (e.g. rmsnorm,decode)
+  --exclude LIST      leave out rows matching any item (after --filter)
   --time-budget MS    timed samples per row and contender (default 1500; --quick 20)
   --quick             tiny budget, fewest samples: proves everything runs
   --json              print only the JSON report
@@ -52,6 +54,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     peers: [...PEER_NAMES],
     threads: 1,
     filter: undefined,
+    exclude: undefined,
     timeBudgetMs: undefined,
     quick: false,
     json: false,
@@ -96,6 +99,9 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         break;
       case '--filter':
         o.filter = list(value());
+        break;
+      case '--exclude':
+        o.exclude = list(value());
         break;
       case '--time-budget':
       case '--budget':

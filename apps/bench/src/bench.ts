@@ -24,6 +24,7 @@ import {
 import { makeInputs, selectRows, type BenchRow } from './rows.js';
 import { checksum, gbPerSecond, maxAbsDiff } from './stats.js';
 import { measure, timingPlan, type TimingPlan } from './timing.js';
+import { checkTolerance, loadReference, rowReference, type RowReference } from './verify.js';
 
 /** Default time budget per row and contender, in ms (full run). */
 export const DEFAULT_TIME_BUDGET_MS = 1500;
@@ -50,7 +51,9 @@ export interface BenchOptions {
   threads?: number;
   /** Rows by id/op/group substring or RegExp (see `selectRows`); default every row. */
   filter?: string | RegExp | readonly (string | RegExp)[];
-  /** Explicit rows (overrides `filter`). */
+  /** Rows to leave out, matched like `filter` (applied after it). */
+  exclude?: string | RegExp | readonly (string | RegExp)[];
+  /** Explicit rows (overrides `filter` and `exclude`). */
   rows?: readonly BenchRow[];
   /** Budget of timed samples per row and contender, ms (default 1500; quick 20). */
   timeBudgetMs?: number;
@@ -59,6 +62,12 @@ export interface BenchOptions {
    * skipped on that row and every later one (its device may still be busy).
    */
   rowTimeoutMs?: number;
+  /**
+   * Check every output against the float64 reference of `@llama-ops/conformance` under
+   * SPEC.md's tolerances (default true; costs a float64 computation per row). Without it,
+   * or without the kit, outputs are compared with the cpu backend's.
+   */
+  verify?: boolean;
   /** Few samples and a tiny budget: proves everything runs (tests, smoke runs). */
   quick?: boolean;
   /** Time WebGPU by GPU timestamps when the backend exposes them (default true); false: wall time around sync. */
@@ -120,7 +129,7 @@ async function measureContender(
   row: BenchRow,
   inputs: ReturnType<typeof makeInputs>,
   plan: TimingPlan,
-  reference: Float32Array | null,
+  compare: (output: Float32Array) => { maxAbsDiff: number | null; toleranceRatio: number | null },
   rowTimeoutMs: number,
 ): Promise<{ result: ContenderResult; output: Float32Array | null; timedOut: boolean }> {
   // A contender that hangs (a GPU kernel that never finishes) must not hang the run: after
@@ -149,10 +158,7 @@ async function measureContender(
         const slow = firstMs > Math.max(5000, 3 * plan.budgetMs);
         const stats = await measure(s.call, slow ? { ...plan, warmupCalls: 0, minSamples: Math.min(plan.minSamples, 3) } : plan);
         return {
-          result: measured(row, stats, checksum(output), {
-            maxAbsDiff: reference ? maxAbsDiff(output, reference) : null,
-            opName: s.opName,
-          }),
+          result: measured(row, stats, checksum(output), { ...compare(output), opName: s.opName }),
           output,
           timedOut: false,
         };
@@ -189,7 +195,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const timeBudgetMs = options.timeBudgetMs ?? (quick ? QUICK_TIME_BUDGET_MS : DEFAULT_TIME_BUDGET_MS);
   const backendNames = [...(options.backends ?? BACKEND_NAMES)];
   const peerNames = [...(options.peers ?? PEER_NAMES)];
-  const rows = options.rows ? [...options.rows] : selectRows(options.filter);
+  const excluded = options.exclude === undefined ? new Set<BenchRow>() : new Set(selectRows(options.exclude));
+  const rows = options.rows ? [...options.rows] : selectRows(options.filter).filter((r) => !excluded.has(r));
   const plan = timingPlan(timeBudgetMs, quick);
   const progress = options.onProgress ?? (() => {});
 
@@ -210,12 +217,15 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     }
     for (const c of await createPeerContenders(name, threads)) add(c);
   }
-  // Outputs are compared with cpu's (the plainest code) when it runs, else the first backend's.
-  const reference =
+  // Outputs are compared with the float64 reference when the conformance kit is here, else
+  // with cpu's (the plainest code) when it runs, else with the first backend's.
+  const referenceModule = options.verify === false ? null : await loadReference();
+  const referenceContender =
     contenders.find((c) => c.info.id === 'cpu')?.info.id ?? contenders.find((c) => c.info.kind === 'backend')?.info.id ?? contenders[0]?.info.id ?? null;
+  const reference = referenceModule ? 'float64' : referenceContender;
 
   // The reference runs first on each row, so every other output can be compared with it.
-  const runOrder = [...contenders].sort((a, b) => Number(b.info.id === reference) - Number(a.info.id === reference));
+  const runOrder = [...contenders].sort((a, b) => Number(b.info.id === referenceContender) - Number(a.info.id === referenceContender));
   const rowReports: RowReport[] = [];
   const retired = new Map<Contender, string>();
   const rowTimeoutMs = options.rowTimeoutMs ?? DEFAULT_ROW_TIMEOUT_MS;
@@ -223,6 +233,15 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     for (const [index, row] of rows.entries()) {
       progress({ type: 'row', row, index, total: rows.length });
       const inputs = makeInputs(row);
+      let rowRef: RowReference | null = null;
+      if (referenceModule) {
+        try {
+          rowRef = rowReference(referenceModule, row, inputs);
+        } catch {
+          // Without a reference for this row, outputs are compared with cpu's.
+        }
+      }
+      const copyBefore = await measureCopy(row, plan);
       const results: Record<string, ContenderResult> = {};
       let refOutput: Float32Array | null = null;
       for (const c of runOrder) {
@@ -233,13 +252,20 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
           progress({ type: 'result', row, contender: c.info.id, result: results[c.info.id] });
           continue;
         }
-        const { result, output, timedOut } = await measureContender(c, row, inputs, plan, refOutput, rowTimeoutMs);
+        const compare = (output: Float32Array) => {
+          if (rowRef) {
+            const check = checkTolerance(output, rowRef);
+            return { maxAbsDiff: check.maxError, toleranceRatio: check.worstRatio };
+          }
+          return { maxAbsDiff: refOutput ? maxAbsDiff(output, refOutput) : null, toleranceRatio: null };
+        };
+        const { result, output, timedOut } = await measureContender(c, row, inputs, plan, compare, rowTimeoutMs);
         if (timedOut) {
           // Its work may still be running (and queued work behind it): do not trust it again.
           retired.set(c, `not run: it timed out on ${row.title}`);
           c.info.notes.push(`timed out on ${row.title}; later rows not run`);
         }
-        if (c.info.id === reference && output) refOutput = output;
+        if (c.info.id === referenceContender && output) refOutput = output;
         results[c.info.id] = result;
         progress({ type: 'result', row, contender: c.info.id, result });
       }
@@ -249,7 +275,10 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
           results[info.id] = { status: 'skipped', reason: info.reason ?? 'unavailable' };
         }
       }
-      const copy = await measureCopy(row, plan);
+      // The limit is the better of a copy before and one after the contenders: other
+      // processes on a shared machine can only make a copy slower, never faster.
+      const copyAfter = await measureCopy(row, plan);
+      const copy = copyBefore.gbps >= copyAfter.gbps ? copyBefore : copyAfter;
       progress({ type: 'copy', row, copy });
       const { ratios, copyFraction } = rowRatios(results, infos, copy);
       rowReports.push({
@@ -281,7 +310,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     schema: REPORT_SCHEMA,
     createdAt: new Date().toISOString(),
     machine: { ...machineInfo(options.machineNote), loadAverage: { start: round2(loadStart), end: round2(os.loadavg()[0]) } },
-    options: { threads, timeBudgetMs, quick, filter: filterText(options.filter), backends: backendNames, peers: peerNames },
+    options: { threads, timeBudgetMs, quick, filter: filterText(options.filter), exclude: filterText(options.exclude), backends: backendNames, peers: peerNames },
     reference,
     contenders: infos,
     rows: rowReports,

@@ -38,7 +38,8 @@ async function main(): Promise<number> {
     return 0;
   }
   if (opts.list) {
-    for (const r of opts.filter ? selectRows(opts.filter) : ROWS) process.stdout.write(`${r.id.padEnd(28)} ${r.title}\n`);
+    const excluded = new Set(opts.exclude ? selectRows(opts.exclude) : []);
+    for (const r of (opts.filter ? selectRows(opts.filter) : ROWS).filter((x) => !excluded.has(x))) process.stdout.write(`${r.id.padEnd(28)} ${r.title}\n`);
     return 0;
   }
   const report = await runBench({
@@ -46,6 +47,7 @@ async function main(): Promise<number> {
     peers: opts.peers,
     threads: opts.threads,
     filter: opts.filter,
+    exclude: opts.exclude,
     timeBudgetMs: opts.timeBudgetMs,
     quick: opts.quick,
     machineNote: opts.note,

@@ -57,7 +57,37 @@ function cell(row: RowReport, id: string): string {
   const r = row.results[id];
   if (!r) return '—';
   if (r.status === 'skipped') return 'skipped';
-  return `${formatNumber(throughput(row, r))} (${formatMs(r.stats.medianMs)})`;
+  // A wrong answer is flagged where its speed is shown.
+  const wrong = (r.toleranceRatio !== null && !(r.toleranceRatio <= 1)) || !r.checksum.finite ? ' ⚠ wrong' : '';
+  return `${formatNumber(throughput(row, r))} (${formatMs(r.stats.medianMs)})${wrong}`;
+}
+
+/** One line per contender: its worst difference from the reference, and whether it is within tolerance. */
+function crossCheck(report: BenchReport): string[] {
+  if (!report.reference) return [];
+  const lines: string[] = [];
+  for (const c of report.contenders) {
+    if (c.id === report.reference || !c.available) continue;
+    let worst: { diff: number; ratio: number | null; at: string } | null = null;
+    let outside = 0;
+    for (const r of report.rows) {
+      const res = r.results[c.id];
+      if (res?.status !== 'ok' || res.maxAbsDiff === null) continue;
+      if (res.toleranceRatio !== null && !(res.toleranceRatio <= 1)) outside++;
+      const key = res.toleranceRatio ?? res.maxAbsDiff;
+      if (!worst || !((worst.ratio ?? worst.diff) >= key)) worst = { diff: res.maxAbsDiff, ratio: res.toleranceRatio, at: r.title };
+    }
+    if (!worst) continue;
+    const ratio = worst.ratio === null ? '' : `, ${formatNumber(worst.ratio)} of the bound`;
+    const verdict = worst.ratio === null ? '' : outside ? ` — ⚠ ${outside} row(s) outside tolerance` : ' — all rows within tolerance';
+    lines.push(`- ${c.id}: largest |error| ${worst.diff.toExponential(1)}${ratio} (${worst.at})${verdict}`);
+  }
+  if (!lines.length) return [];
+  const head =
+    report.reference === 'float64'
+      ? 'Outputs checked against the float64 reference of `@llama-ops/conformance` with SPEC.md\'s f32 tolerances (rmsnorm 1e-5·max(1,|ref|), rope 2e-6·max(1,|x|), gqa 1e-4·max(1,max|v|)):'
+      : `Outputs compared with ${report.reference}'s:`;
+  return [head, '', ...lines];
 }
 
 function targetMeasured(t: TargetResult): string {
@@ -105,7 +135,8 @@ export function formatMarkdown(report: BenchReport): string {
       `${o.quick ? 'quick mode, ' : ''}${o.timeBudgetMs} ms of timed samples per row and contender after warm-up; ` +
       `medians per call. Bytes = read + written (f32); attention FLOPs = 4 · Sq · visible keys · Hq · d. ` +
       `Copy limit = \`TypedArray.set\` bandwidth of the same byte count, measured in the same process.` +
-      (o.filter ? ` Filter: \`${o.filter}\`.` : ''),
+      (o.filter ? ` Filter: \`${o.filter}\`.` : '') +
+      (o.exclude ? ` Excluded: \`${o.exclude}\`.` : ''),
   );
   out.push('');
 
@@ -170,24 +201,7 @@ export function formatMarkdown(report: BenchReport): string {
     out.push('');
   }
 
-  // Cross-check: every contender's outputs against the reference's, worst row.
-  if (report.reference) {
-    const worst: string[] = [];
-    for (const c of report.contenders) {
-      if (c.id === report.reference || !c.available) continue;
-      let maxDiff = -1;
-      let at = '';
-      for (const r of report.rows) {
-        const res = r.results[c.id];
-        if (res?.status === 'ok' && (res as Measured).maxAbsDiff !== null && (res as Measured).maxAbsDiff! > maxDiff) {
-          maxDiff = (res as Measured).maxAbsDiff!;
-          at = r.title;
-        }
-      }
-      if (maxDiff >= 0) worst.push(`${c.id} ${maxDiff.toExponential(1)} (${at})`);
-    }
-    if (worst.length) out.push(`Outputs cross-checked against ${report.reference}: largest |difference| ${worst.join('; ')}.`, '');
-  }
+  out.push(...crossCheck(report), '');
   const skipped = report.rows.flatMap((r) =>
     Object.entries(r.results)
       .filter(([id, x]) => x.status === 'skipped' && report.contenders.find((c) => c.id === id)?.available)

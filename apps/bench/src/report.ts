@@ -45,8 +45,16 @@ export interface Measured {
   gflops: number | null;
   /** Sum and absolute sum of the outputs of one call (every output, in order). */
   checksum: { sum: number; absSum: number; finite: boolean };
-  /** Largest |difference| from the reference contender's outputs (`report.reference`), when both ran. */
+  /**
+   * Largest |difference| from the reference outputs (`report.reference`: the float64
+   * reference of the conformance kit, or else the cpu backend's outputs), when available.
+   */
   maxAbsDiff: number | null;
+  /**
+   * Against the float64 reference: the worst `|error| / bound` over elements, with SPEC.md's
+   * f32 bounds (at most 1: every element within tolerance). Null without the reference.
+   */
+  toleranceRatio: number | null;
   /** Op used (peers): e.g. `RMSNormalization`, `Attention`. */
   opName?: string;
 }
@@ -131,10 +139,15 @@ export interface BenchReport {
     timeBudgetMs: number;
     quick: boolean;
     filter: string | null;
+    exclude?: string | null;
     backends: string[];
     peers: string[];
   };
-  /** The contender whose outputs the others are compared with (`maxAbsDiff`), usually `cpu`. */
+  /**
+   * What outputs are compared with (`maxAbsDiff`): `float64` (the conformance kit's
+   * reference, with SPEC.md's tolerances), or a contender id (usually `cpu`) when the kit is
+   * not installed or `verify` is off.
+   */
   reference: string | null;
   contenders: ContenderInfo[];
   rows: RowReport[];
@@ -148,7 +161,7 @@ export function measured(
   row: Pick<BenchRow, 'bytes' | 'flops'>,
   stats: TimingStats,
   checksum: Measured['checksum'],
-  extra: { maxAbsDiff?: number | null; opName?: string } = {},
+  extra: { maxAbsDiff?: number | null; toleranceRatio?: number | null; opName?: string } = {},
 ): Measured {
   return {
     status: 'ok',
@@ -157,6 +170,7 @@ export function measured(
     gflops: row.flops === null ? null : gflopPerSecond(row.flops, stats.medianMs),
     checksum,
     maxAbsDiff: extra.maxAbsDiff ?? null,
+    toleranceRatio: extra.toleranceRatio ?? null,
     ...(extra.opName ? { opName: extra.opName } : {}),
   };
 }

@@ -28,14 +28,17 @@ describe('runBench --quick on cpu', () => {
     expect(report.rows.map((r) => r.id)).toEqual(ROWS.map((r) => r.id));
     expect(report.options).toMatchObject({ threads: 1, quick: true, timeBudgetMs: 5, backends: ['cpu', 'no-such-backend'], peers: [] });
     expect(report.machine.cores).toBeGreaterThan(0);
-    expect(report.reference).toBe('cpu');
+    expect(report.reference).toBe('float64');
   });
 
-  it('measures cpu on every row with finite checksums and a positive median', () => {
+  it('measures cpu on every row with finite checksums, a positive median, and outputs within SPEC tolerance', () => {
     for (const row of report.rows) {
       const r = row.results.cpu as Measured;
       expect(r.status, row.id).toBe('ok');
       expect(r.checksum.finite, row.id).toBe(true);
+      // Checked element by element against the float64 reference (error / bound <= 1).
+      expect(r.toleranceRatio, row.id).toBeLessThanOrEqual(1);
+      expect(r.maxAbsDiff, row.id).toBeLessThan(1e-4);
       expect(r.checksum.absSum, row.id).toBeGreaterThan(0);
       expect(r.stats.medianMs, row.id).toBeGreaterThan(0);
       expect(r.stats.samples, row.id).toBeGreaterThanOrEqual(1);
@@ -95,6 +98,7 @@ describe('runBench with an ORT peer', () => {
     expect(peer.status).toBe('ok');
     expect((peer as Measured).opName).toBe('RMSNormalization');
     expect((peer as Measured).maxAbsDiff).toBeLessThan(1e-4);
+    expect((peer as Measured).toleranceRatio).toBeLessThanOrEqual(1);
     expect(row.ratios).toEqual([{ subject: 'cpu', peer: 'ort-node', speedup: expect.any(Number) }]);
     // The GQA contrib column exists only on attention rows.
     expect(row.results['ort-node-gqa']).toBeUndefined();

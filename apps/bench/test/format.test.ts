@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatBytes, formatMarkdown, formatMs, formatNumber, formatPercent, formatRatio } from '../src/markdown.js';
 import { escapeXml, logRange, renderSvg } from '../src/svg.js';
 import { parseArgs } from '../src/args.js';
+import type { Measured } from '../src/report.js';
 import { fixtureReport } from './fixture.js';
 
 describe('number formatting', () => {
@@ -61,7 +62,21 @@ describe('formatMarkdown', () => {
   it('has the ratio table and the cross-check line', () => {
     expect(md).toContain('| row | cpu / ort-web | wasm / ort-web | cpu % copy | wasm % copy |');
     expect(md).toContain('| RMSNorm [2048, 4096] | 0.2x | 2x | 8% | 75% |');
-    expect(md).toContain('wasm 1.0e-7 (RMSNorm [2048, 4096])');
+    expect(md).toContain("Outputs compared with cpu's:");
+    expect(md).toContain('- wasm: largest |error| 1.0e-7 (RMSNorm [2048, 4096])');
+  });
+
+  it('flags outputs outside the float64 tolerance where their speed is shown', () => {
+    const report = fixtureReport();
+    report.reference = 'float64';
+    const wasm = report.rows[0].results.wasm as Measured;
+    wasm.toleranceRatio = 3;
+    (report.rows[0].results['ort-web'] as Measured).toleranceRatio = 0.25;
+    const text = formatMarkdown(report);
+    expect(text).toContain('33.6 (2.00 ms) ⚠ wrong');
+    expect(text).toContain('float64 reference');
+    expect(text).toContain('- wasm: largest |error| 1.0e-7, 3 of the bound (RMSNorm [2048, 4096]) — ⚠ 1 row(s) outside tolerance');
+    expect(text).toContain('- ort-web: largest |error| 2.0e-7, 0.25 of the bound (RMSNorm [2048, 4096]) — all rows within tolerance');
   });
 
   it('escapes table separators inside cells', () => {
@@ -111,6 +126,7 @@ describe('parseArgs', () => {
     expect(o).toMatchObject({ backends: ['cpu', 'wasm'], threads: 2, filter: ['rmsnorm', 'decode'], quick: true, json: true, out: 'x' });
     expect(o.peers).toEqual(['ort-web', 'ort-node']);
     expect(parseArgs(['--no-peers']).peers).toEqual([]);
+    expect(parseArgs(['--exclude', 'prefill']).exclude).toEqual(['prefill']);
   });
 
   it('rejects unknown options, unknown peers and bad numbers', () => {

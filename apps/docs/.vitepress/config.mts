@@ -18,9 +18,9 @@ function apiSidebar(): DefaultTheme.SidebarItem[] {
     .sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99) || a.localeCompare(b))
     .map((name) => {
       const first = readFileSync(join(dir, `${name}.md`), 'utf8').match(/^# (.+)$/m);
-      return { text: first ? first[1].replace(/\\/g, '') : `@llama-ops/${name}`, link: `/api/${name}` };
+      return { text: first ? first[1].replace(/\\/g, '').replace(/^@llama-ops\//, '') : name, link: `/api/${name}` };
     });
-  return [{ text: 'API reference', items: [{ text: 'Overview', link: '/api/' }, ...items] }];
+  return [{ text: 'API reference (@llama-ops/…)', items: [{ text: 'Overview', link: '/api/' }, ...items] }];
 }
 
 /**

@@ -209,6 +209,28 @@ describe('playground', () => {
         }
       }
     }
+    // f16 storage where a backend offers it (the bound is then 2e-3 / 5e-3, SPEC.md).
+    for (const backend of ['wasm', 'webgpu'] as const) {
+      await page.getByTestId(`backend-${backend}`).click();
+      const dtype = page.getByTestId('dtype');
+      if (await dtype.isDisabled()) {
+        measured.push(`${backend}: no f16 here`);
+        continue;
+      }
+      await dtype.selectOption('f16');
+      for (const op of ['rmsnorm', 'gqa'] as const) {
+        await page.getByTestId(`op-${op}`).click();
+        await page.getByTestId('run').click();
+        const result = page.locator(`[data-testid="result"][data-backend="${backend}"][data-op="${op}"]`);
+        await result.or(page.getByTestId('error')).waitFor({ timeout: 60_000 });
+        if (await page.getByTestId('error').count()) throw new Error(`${backend} ${op} f16: ${await page.getByTestId('error').innerText()}`);
+        expect(await result.getAttribute('data-dtype')).toBe('f16');
+        const maxError = Number(await result.getAttribute('data-max-error'));
+        measured.push(`${backend} ${op} f16: max error ${maxError.toExponential(2)}`);
+        expect(await result.getAttribute('data-pass'), `${backend} ${op} f16`).toBe('true');
+      }
+      await dtype.selectOption('f32');
+    }
     console.log(`[e2e] ${measured.join('; ')}`);
     await page.close();
     expect(problems, problems.join('\n')).toEqual([]);

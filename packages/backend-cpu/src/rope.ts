@@ -10,8 +10,9 @@
  *
  * Measured (Node 20, 1 thread, AMD EPYC, [1, 512, 32, 128], kernel only, min of
  * interleaved runs): head-major (cos/sin reloaded per head) 2.2 ms; pair-major (kept)
- * 1.6 ms, for both pairings. Through core's op (output allocation included) ~2.7 ms
- * against ~1.3 ms for onnxruntime-node's RotaryEmbedding on one thread (SIMD).
+ * 1.6 ms, for both pairings. Through core's op (pooled output included) 1.9 ms best,
+ * ~2.7 ms median on the loaded machine, against ~1.3 ms for onnxruntime-node's
+ * RotaryEmbedding on one thread (SIMD).
  */
 import type { RopeKernelParams } from '@llama-ops/core';
 import type { CpuStorage } from './memory.js';

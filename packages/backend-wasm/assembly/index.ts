@@ -7,7 +7,7 @@
 export { copy } from './copy';
 export { rmsnorm } from './rmsnorm';
 export { rope } from './rope';
-export { gqa } from './gqa';
+export { gqa, gqaPack } from './gqa';
 export { widen, narrow } from './convert';
 export { PARAMS_BYTES } from './params';
 

@@ -60,6 +60,9 @@ export const P_GQA_HEAD_CHUNK: usize = 96;
 export const P_GQA_Q_TILES: usize = 100;
 export const P_GQA_HEAD_CHUNKS: usize = 104;
 export const P_GQA_TILE_K: usize = 108;
+export const P_GQA_K_PACK: usize = 112;
+export const P_GQA_V_PACK: usize = 116;
+export const P_GQA_PACK_ROWS: usize = 120;
 
 // widen / narrow (f16 storage)
 export const P_CVT_SRC: usize = 0;

@@ -19,11 +19,13 @@ import {
   P_GQA_HEADS_KV,
   P_GQA_HEADS_Q,
   P_GQA_K,
+  P_GQA_K_PACK,
   P_GQA_KV_LENGTH,
   P_GQA_MASK,
   P_GQA_MASK_BATCH,
   P_GQA_MASK_HEADS,
   P_GQA_OUT,
+  P_GQA_PACK_ROWS,
   P_GQA_Q,
   P_GQA_Q_TILES,
   P_GQA_QUERY_OFFSET,
@@ -37,6 +39,7 @@ import {
   P_GQA_TILE_K,
   P_GQA_TILE_Q,
   P_GQA_V,
+  P_GQA_V_PACK,
   P_GQA_WINDOW,
 } from './params.js';
 import type { Runtime } from './runtime.js';
@@ -47,6 +50,13 @@ const TILE_ROWS = 32;
 const TILE_K = 128;
 /** Single-thread cost per multiply-add of Q·K and P·V (measured ~0.05 ns), for the threading decision. */
 const NS_PER_MAC = 0.06;
+/**
+ * Pack K/V into contiguous rows (gqaPack) when every packed float is reused by at least this
+ * many multiply-adds: the copy costs about one load and one store per 4 floats.
+ */
+const PACK_MIN_REUSE = 16;
+/** Largest packed copy (bytes); beyond it the kernel reads K/V in place (~6% slower). */
+const PACK_MAX_BYTES = 64 << 20;
 
 const align = (n: number, a: number): number => Math.ceil(n / a) * a;
 
@@ -69,8 +79,20 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>): void {
   const headChunks = Math.ceil(group / headChunk);
   const mpMax = align(tileQ * headChunk, 4);
   const stride = align((p.headDim * mpMax + TILE_K * mpMax + mpMax * p.headDimV + 4 * mpMax) * 4, 64);
-  const scratch = rt.scratch(stride * rt.threads + 8 * p.batch);
-  const perBatch = scratch + stride * rt.threads;
+  // Packed K/V rows per (batch, KV head): keys up to the last one a query may see.
+  let packRows = 0;
+  for (let b = 0; b < p.batch; b++) {
+    const hi = p.causal ? Math.min(p.kvLength[b], p.queryOffset[b] + p.seqQ) : p.kvLength[b];
+    packRows = Math.max(packRows, hi);
+  }
+  const packFloats = p.batch * p.headsKV * packRows * (p.headDim + p.headDimV);
+  const pack = p.seqQ > 1 && packFloats > 0 && packFloats * PACK_MIN_REUSE * NS_PER_MAC <= workNs && packFloats * 4 <= PACK_MAX_BYTES;
+  const kPackBytes = pack ? align(p.batch * p.headsKV * packRows * p.headDim * 4, 64) : 0;
+  const vPackBytes = pack ? align(p.batch * p.headsKV * packRows * p.headDimV * 4, 64) : 0;
+  const scratch = rt.scratch(stride * rt.threads + kPackBytes + vPackBytes + 8 * p.batch);
+  const kPack = scratch + stride * rt.threads;
+  const vPack = kPack + kPackBytes;
+  const perBatch = vPack + vPackBytes;
   rt.heap.i32.set(p.kvLength, perBatch >>> 2);
   rt.heap.i32.set(p.queryOffset, (perBatch >>> 2) + p.batch);
 
@@ -102,6 +124,11 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>): void {
   rt.setI32(P_GQA_Q_TILES, qTiles);
   rt.setI32(P_GQA_HEAD_CHUNKS, headChunks);
   rt.setI32(P_GQA_TILE_K, TILE_K);
+  rt.setU32(P_GQA_K_PACK, pack ? kPack : 0);
+  rt.setU32(P_GQA_V_PACK, pack ? vPack : 0);
+  rt.setU32(P_GQA_PACK_ROWS, pack ? packRows : 0);
+
+  if (pack) rt.run('gqaPack', p.batch * p.headsKV, packFloats * 0.1, 1);
 
   rt.run('gqa', p.batch * p.headsKV * headChunks * qTiles, workNs, 1);
 }

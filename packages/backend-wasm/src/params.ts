@@ -5,7 +5,7 @@
  */
 
 /** Kernel exports, in the order the worker pool indexes them. */
-export const KERNEL_NAMES = ['copy', 'rmsnorm', 'rope', 'gqa', 'widen', 'narrow'] as const;
+export const KERNEL_NAMES = ['copy', 'rmsnorm', 'rope', 'gqa', 'gqaPack', 'widen', 'narrow'] as const;
 export type KernelName = (typeof KERNEL_NAMES)[number];
 
 export const P_COPY_SRC = 0;
@@ -60,6 +60,9 @@ export const P_GQA_HEAD_CHUNK = 96;
 export const P_GQA_Q_TILES = 100;
 export const P_GQA_HEAD_CHUNKS = 104;
 export const P_GQA_TILE_K = 108;
+export const P_GQA_K_PACK = 112;
+export const P_GQA_V_PACK = 116;
+export const P_GQA_PACK_ROWS = 120;
 
 export const P_CVT_SRC = 0;
 export const P_CVT_DST = 4;

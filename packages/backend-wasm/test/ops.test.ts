@@ -204,6 +204,29 @@ describe.each([1, 2])('wasm backend, %i thread(s)', (threads) => {
       expect(maxRelError(out, ref, 1)).toBeLessThanOrEqual(GQA_TOL);
     });
 
+    it.each([
+      ['MHA, causal', [1, 12, 2, 8], [12, 2, 8], {}],
+      ['GQA 8/2, causal', [1, 12, 8, 8], [12, 2, 8], {}],
+      ['GQA 6/2 (3 heads per group), window 4', [1, 12, 6, 8], [12, 2, 8], { window: 4 }],
+    ] as const)('a NaN in v reaches exactly the rows that see its key (%s)', async (_name, qShape, [seqKV, hkv, dv], opts) => {
+      const [batch, seqQ, hq, d] = qShape;
+      const q = random(batch * seqQ * hq * d, 41);
+      const k = random(batch * seqKV * hkv * d, 42);
+      const v = random(batch * seqKV * hkv * dv, 43);
+      v[(5 * hkv + 0) * dv + 3] = NaN; // key 5, KV head 0: seen by queries 5.. (and, with window 4, up to 8)
+      const out = await gqa(be.tensor(q, qShape), be.tensor(k, [batch, seqKV, hkv, d]), be.tensor(v, [batch, seqKV, hkv, dv]), opts).read();
+      const ref = referenceGqa(q, k, v, { q: qShape, k: [batch, seqKV, hkv, d], v: [batch, seqKV, hkv, dv] }, opts);
+      let nan = 0;
+      for (let i = 0; i < ref.length; i++) {
+        if (Number.isNaN(ref[i])) {
+          nan++;
+          expect(out[i]).toBeNaN();
+        } else expect(Math.abs(out[i] - ref[i])).toBeLessThanOrEqual(GQA_TOL);
+      }
+      expect(nan).toBeGreaterThan(0);
+      expect(nan).toBeLessThan(ref.length / 2);
+    });
+
     it('a row whose mask is -Inf everywhere outputs zeros', async () => {
       const m = new Float32Array(2 * 3).fill(0);
       m.fill(-Infinity, 0, 3); // query 0 sees nothing

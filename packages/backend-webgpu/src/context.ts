@@ -241,6 +241,10 @@ export class GpuContext {
     try {
       await Promise.race([staging.mapAsync(GPUMapMode.READ, 0, bytes), lost]);
     } catch (err) {
+      // Browsers reject mapAsync (AbortError) as soon as the device is destroyed, before
+      // device.lost settles: give the loss a moment to be reported, then name it.
+      if (!this.lost) await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 1000))]);
+      // (The constructor's device.lost handler runs first, so `lost` is set by now.)
       if (this.lost) throw this.lostError(op);
       throw err;
     } finally {
@@ -266,6 +270,10 @@ export class GpuContext {
     this.#pendingRejects.add(reject);
     try {
       await Promise.race([this.device.queue.onSubmittedWorkDone(), lost]);
+    } catch (err) {
+      if (!this.lost) await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 1000))]);
+      if (this.lost) throw this.lostError(op);
+      throw err;
     } finally {
       this.#pendingRejects.delete(reject);
     }

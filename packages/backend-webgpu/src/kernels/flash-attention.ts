@@ -41,7 +41,8 @@ export const flashAttentionKey = (v: FlashAttentionVariant): string => `flash-at
 export function flashAttentionVariant(ctx: GpuContext, p: { common: GqaCommon; seqQ: number; group: number }): FlashAttentionVariant {
   const maxThreads = Math.min(TARGET_THREADS, ctx.limits.maxComputeInvocationsPerWorkgroup);
   const gw = Math.min(p.group, maxThreads);
-  const bq = Math.max(1, Math.min(Math.floor(maxThreads / gw), p.seqQ));
+  // Rounded to a power of two so short prompts of different lengths share a pipeline.
+  const bq = Math.max(1, Math.min(Math.floor(maxThreads / gw), 2 ** Math.ceil(Math.log2(p.seqQ))));
   const vecs = Math.ceil(p.common.headDim / 4) + Math.ceil(p.common.headDimV / 4);
   const budget = Math.min(SHARED_BUDGET, ctx.limits.maxComputeWorkgroupStorageSize);
   const bk = Math.max(1, Math.min(32, Math.floor(budget / (vecs * 16))));
@@ -110,17 +111,18 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       var acc = 0.0;
       for (var c = 0u; c < D4; c++) { acc += dot(qv[c], kt[kk * D4 + c]); }
       let sc = cap(acc) + mask_at(b, h, qi, j);
-      let vis = valid && i32(j) < hi && visible(p, j) && sc > NEG;
+      // NaN scores stay visible (NaN in q/k must reach the output); -Inf mask hides a key.
+      let vis = valid && i32(j) < hi && visible(p, j) && !(sc <= NEG);
       s[kk] = select(NEG, sc, vis);
       tmax = max(tmax, s[kk]);
     }
     let mn = max(m, tmax);
-    if (mn > NEG) {
+    if (!(mn <= NEG)) {
       let alpha = exp(m - mn);
       l *= alpha;
       for (var c = 0u; c < DV4; c++) { o[c] *= alpha; }
       for (var kk = 0u; kk < BK; kk++) {
-        let pk = select(0.0, exp(s[kk] - mn), s[kk] > NEG);
+        let pk = select(0.0, exp(s[kk] - mn), !(s[kk] <= NEG));
         l += pk;
         for (var c = 0u; c < DV4; c++) { o[c] += pk * vt[kk * DV4 + c]; }
       }

@@ -102,7 +102,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       var s = NEG;
       if (j < end && r < rows) {
         let x = cap(acc[r]) + mask_at(b, h, qi, u32(j));
-        if (visible(qo + i32(qi), u32(j)) && x > NEG) { s = x; }
+        if (visible(qo + i32(qi), u32(j)) && !(x <= NEG)) { s = x; }   // NaN stays visible
       }
       sc[r * CHUNK + kk] = s;
     }
@@ -118,7 +118,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   workgroupBarrier();
   for (var e = lid; e < R * CHUNK; e += ${WG}u) {
     let s = sc[e];
-    sc[e] = select(0.0, exp(s - row_m[e / CHUNK]), s > NEG);
+    sc[e] = select(0.0, exp(s - row_m[e / CHUNK]), !(s <= NEG));
   }
   workgroupBarrier();
   if (lid < R) {
@@ -178,12 +178,12 @@ ${entry(WG, false)}
   for (var s = 0u; s < splits; s++) { m = max(m, part[u.ml_base + (bk * splits + s) * R + r].x); }
   var l = 0.0;
   var o = vec4<f32>(0.0);
-  if (m > NEG) {
+  if (!(m <= NEG)) {
     ${v.sinks ? 'l = exp(sink_of(h) - m);' : ''}
     for (var s = 0u; s < splits; s++) {
       let i = (bk * splits + s) * R + r;
       let ml = part[u.ml_base + i];
-      if (ml.x > NEG) {
+      if (!(ml.x <= NEG)) {
         let f = exp(ml.x - m);
         l += ml.y * f;
         o += part[i * DV4 + c] * f;

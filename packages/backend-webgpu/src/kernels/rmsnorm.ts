@@ -82,7 +82,7 @@ export function rmsnormWgsl(v: RmsnormVariant): string {
     }
   }
   m = reduce_max(m, ${ra});
-  let inv = select(1.0 / m, 0.0, m == 0.0);
+  let inv = select(1.0 / m, 0.0, m == 0.0 || m > MAX_F32);
   var ss = 0.0;
   for (var k = 0u; k < ${v.regs}u; k++) {
     let i = lid + k * ${v.wg}u;
@@ -105,7 +105,7 @@ export function rmsnormWgsl(v: RmsnormVariant): string {
     m = max(m, amax(h));
   }
   m = reduce_max(m, ${ra});
-  let inv = select(1.0 / m, 0.0, m == 0.0);
+  let inv = select(1.0 / m, 0.0, m == 0.0 || m > MAX_F32);
   var ss = 0.0;
   for (var i = lid; i < n; i += ${v.wg}u) {
     let h = ${loadH};
@@ -118,6 +118,7 @@ export function rmsnormWgsl(v: RmsnormVariant): string {
     ${store}
   }`;
   return `${storageHeader(v.dtype, v.subgroups)}
+const MAX_F32 = 3.40282347e38;
 struct Params { rows: u32, n: u32, hidden: f32, eps: f32, weight_offset: f32 };
 ${decl.join('\n')}
 ${reductions(v.wg, v.subgroups)}
@@ -125,8 +126,11 @@ ${amax}
 ${sq}
 // 1 / (m * sqrt(ss / hidden + eps / m^2)) without forming m^2 * ss (which could overflow).
 // The caller multiplies h by 1/m itself, so this returns 1 / sqrt(ss / hidden + eps / m^2).
+// An infinite h makes the rms infinite: y = h / Inf, i.e. 0 for finite h and NaN for the
+// Inf itself (h * inv with inv = 0), as the reference gives.
 fn rscale(ss: f32, m: f32) -> f32 {
   if (m == 0.0) { return 0.0; }
+  if (m > MAX_F32) { return 1.0; }
   let e = select(u.eps / (m * m), 0.0, u.eps == 0.0);
   return 1.0 / sqrt(ss / u.hidden + e);
 }

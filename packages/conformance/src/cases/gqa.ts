@@ -200,6 +200,92 @@ function build(): ConformanceCase[] {
     }),
   );
 
+  // Non-finite K/V at keys a row may not see (causality, window) but below kvLength: the
+  // reference never reads them, so those rows stay finite; rows that see them follow the
+  // formula (a NaN or +Inf score/value reaches them, 0 * NaN included).
+  /** Flat index of key/value `j`, KV head `h`, dim `t` in a batch-1 k or v of `dims`. */
+  const at = (dims: { Hkv: number; D: number }, j: number, h: number, t: number) => (j * dims.Hkv + h) * dims.D + t;
+  const pre = { B: 1, Sq: 6, Skv: 6, Hq: 4, Hkv: 2, D: 16 };
+  c.push(
+    gqa('special', 'nonfinite-v-causal', 'NaN and +Inf in v at keys 3 and 4: causal rows 0..2 never see them and stay finite', pre, {}, {
+      edit: ({ v }) => {
+        v[at(pre, 3, 0, 2)] = NaN;
+        v[at(pre, 4, 1, 7)] = Infinity;
+      },
+    }),
+  );
+  c.push(
+    gqa('special', 'nonfinite-k-causal', 'NaN and +Inf in k at keys 3 and 4: causal rows 0..2 never see them and stay finite', pre, {}, {
+      edit: ({ k }) => {
+        k[at(pre, 3, 0, 5)] = NaN;
+        k[at(pre, 4, 1, 0)] = Infinity;
+      },
+    }),
+  );
+  const win = { B: 1, Sq: 8, Skv: 8, Hq: 4, Hkv: 2, D: 16 };
+  c.push(
+    gqa('special', 'nonfinite-window', 'window 2: NaN in v at key 1, NaN/+Inf in k at key 2; rows past the window (and before, causally) stay finite', win, { window: 2 }, {
+      edit: ({ k, v }) => {
+        for (let h = 0; h < 2; h++) v[at(win, 1, h, 3)] = NaN;
+        k[at(win, 2, 0, 9)] = NaN;
+        k[at(win, 2, 1, 9)] = Infinity;
+      },
+    }),
+  );
+  const dec = { B: 1, Sq: 1, Skv: 24, Hq: 8, Hkv: 2, D: 32 };
+  c.push(
+    gqa('special', 'nonfinite-decode', 'decode at queryOffset 9 with window 4, kvLength 20: NaN/+Inf in k and v at keys 3 (window) and 12, 15 (causal) are never seen', dec, { queryOffset: 9, window: 4, kvLength: 20 }, {
+      edit: ({ k, v }) => {
+        for (let h = 0; h < 2; h++) {
+          v[at(dec, 3, h, 0)] = NaN;
+          k[at(dec, 3, h, 1)] = Infinity;
+          v[at(dec, 12, h, 4)] = Infinity;
+          k[at(dec, 15, h, 2)] = NaN;
+        }
+      },
+    }),
+  );
+  // -Inf from the additive mask at a NaN's column: a row that sees the key gets weight 0 on
+  // it and 0 * NaN = NaN (the formula); rows that cannot see it stay finite.
+  c.push(
+    gqa('special', 'nonfinite-masked-column', 'NaN in v and k at key 3 with mask -Inf at column 3: causal rows 0..2 stay finite, the rest follow the formula (NaN)', pre, {}, {
+      edit: ({ k, v }) => {
+        v[at(pre, 3, 0, 2)] = NaN;
+        k[at(pre, 3, 1, 6)] = NaN;
+      },
+      mask: (rng, shape) => {
+        const m = rng.array(sizeOf(shape), 1);
+        for (let i = 0; i < 6; i++) m[i * 6 + 3] = -Infinity;
+        return m;
+      },
+      maskShape: [1, 1, 6, 6],
+    }),
+  );
+  // A row whose every visible key is -Inf in the mask has no visible key: zeros, even when a
+  // value it sees with weight 0 is NaN (and with a sink, which has no value).
+  const allMasked = (sinks: boolean) => {
+    const dims = { B: 1, Sq: 4, Skv: 4, Hq: 2, Hkv: 1, D: 16 };
+    return gqa('special', sinks ? 'all-masked-nan-v-sinks' : 'all-masked-nan-v', `row 1's visible keys 0, 1 are all -Inf in the mask and v is NaN at key 1: row 1 is zeros${sinks ? ' (with sinks)' : ''}; rows 2, 3 see key 1 (NaN)`, dims, {}, {
+      edit: ({ v }) => v.fill(NaN, 16, 32),
+      mask: (rng, shape) => {
+        const m = rng.array(sizeOf(shape), 1);
+        m[4] = m[5] = -Infinity;
+        return m;
+      },
+      maskShape: [1, 1, 4, 4],
+      ...(sinks ? { sinks: sinksUniform(-1, 1) } : {}),
+    });
+  };
+  c.push(allMasked(false), allMasked(true));
+  const decMasked = { B: 1, Sq: 1, Skv: 8, Hq: 4, Hkv: 2, D: 16 };
+  c.push(
+    gqa('special', 'all-masked-decode', 'decode whose 6 valid keys are all -Inf in the mask, with NaN in v at key 2 (and NaN garbage past kvLength): zeros', decMasked, { kvLength: 6 }, {
+      edit: ({ v }) => v.fill(NaN, 2 * 2 * 16, 3 * 2 * 16),
+      mask: (_rng, shape) => new Float32Array(sizeOf(shape)).fill(-Infinity),
+      maskShape: [1, 1, 1, 8],
+    }),
+  );
+
   c.push(gqa('shape', 'llama3-8b-decode', 'Llama-3-8B-like decode: Hq 32, Hkv 8, d 128, 50 of 64 cache slots', { B: 1, Sq: 1, Skv: 64, Hq: 32, Hkv: 8, D: 128 }, { kvLength: 50 }));
   c.push(gqa('shape', 'llama3-8b-prefill', 'Llama-3-8B-like causal prefill of 16', { B: 1, Sq: 16, Skv: 16, Hq: 32, Hkv: 8, D: 128 }));
   c.push(gqa('shape', 'llama3-8b-ragged', 'Llama-3-8B-like ragged batch decode, kvLength [7, 31, 18, 1]', { B: 4, Sq: 1, Skv: 32, Hq: 32, Hkv: 8, D: 128 }, { kvLength: [7, 31, 18, 1] }));

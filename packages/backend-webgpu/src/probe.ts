@@ -1,2 +1,0 @@
-export { flashAttentionWgsl } from './kernels/flash-attention.js';
-export { flashDecodingWgsl } from './kernels/flash-decoding.js';
