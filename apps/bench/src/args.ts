@@ -16,6 +16,8 @@ export interface CliOptions {
   out: string | undefined;
   note: string | undefined;
   list: boolean;
+  /** Re-render a saved bench.json instead of running. */
+  render: string | undefined;
   help: boolean;
 }
 
@@ -35,6 +37,7 @@ Usage: llama-ops-bench [options]
   --out DIR           write DIR/bench.json, bench.md and bench.svg
   --note TEXT         note about the machine stored in the report
   --list              list the rows and exit
+  --render FILE       re-render a saved bench.json (markdown, or --json/--out) without running
   -h, --help          this text
 `;
 
@@ -61,6 +64,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     out: undefined,
     note: undefined,
     list: false,
+    render: undefined,
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -121,6 +125,9 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         break;
       case '--list':
         o.list = true;
+        break;
+      case '--render':
+        o.render = value();
         break;
       case '-h':
       case '--help':

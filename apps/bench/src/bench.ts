@@ -12,7 +12,7 @@ import {
   evaluateTarget,
   measured,
   REPORT_SCHEMA,
-  rowRatios,
+  rowReport,
   type BenchReport,
   type ContenderInfo,
   type ContenderResult,
@@ -280,20 +280,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       const copyAfter = await measureCopy(row, plan);
       const copy = copyBefore.gbps >= copyAfter.gbps ? copyBefore : copyAfter;
       progress({ type: 'copy', row, copy });
-      const { ratios, copyFraction } = rowRatios(results, infos, copy);
-      rowReports.push({
-        id: row.id,
-        op: row.op,
-        group: row.group,
-        title: row.title,
-        bytes: row.bytes,
-        flops: row.flops,
-        metric: row.metric,
-        copy,
-        results,
-        ratios,
-        copyFraction,
-      });
+      rowReports.push(rowReport(row, results, infos, copy));
     }
   } finally {
     for (const c of contenders) {

@@ -34,6 +34,7 @@ export {
   evaluateTarget,
   measured,
   rowRatios,
+  rowReport,
   throughput,
   type BenchReport,
   type ContenderInfo,

@@ -6,8 +6,15 @@ import { parseArgs, USAGE } from './args.js';
 import { runBench, type BenchProgress } from './bench.js';
 import { formatMarkdown, formatMs, formatNumber } from './markdown.js';
 import { formatJson, writeReport } from './output.js';
-import { throughput } from './report.js';
+import { REPORT_SCHEMA, throughput, type BenchReport } from './report.js';
 import { ROWS, selectRows } from './rows.js';
+
+async function loadReport(file: string): Promise<BenchReport> {
+  const { readFile } = await import('node:fs/promises');
+  const report = JSON.parse(await readFile(file, 'utf8')) as BenchReport;
+  if (report.schema !== REPORT_SCHEMA) throw new Error(`${file} is not a ${REPORT_SCHEMA} report (schema: ${String(report.schema)})`);
+  return report;
+}
 
 function progressLine(e: BenchProgress): string | null {
   switch (e.type) {
@@ -42,7 +49,7 @@ async function main(): Promise<number> {
     for (const r of (opts.filter ? selectRows(opts.filter) : ROWS).filter((x) => !excluded.has(x))) process.stdout.write(`${r.id.padEnd(28)} ${r.title}\n`);
     return 0;
   }
-  const report = await runBench({
+  const report = opts.render ? await loadReport(opts.render) : await runBench({
     backends: opts.backends,
     peers: opts.peers,
     threads: opts.threads,

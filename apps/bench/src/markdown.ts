@@ -134,7 +134,7 @@ export function formatMarkdown(report: BenchReport): string {
     `Run: ${report.createdAt}, ${o.threads} thread${o.threads === 1 ? '' : 's'} for wasm and the ORT peers (cpu is single-threaded), ` +
       `${o.quick ? 'quick mode, ' : ''}${o.timeBudgetMs} ms of timed samples per row and contender after warm-up; ` +
       `medians per call. Bytes = read + written (f32); attention FLOPs = 4 · Sq · visible keys · Hq · d. ` +
-      `Copy limit = \`TypedArray.set\` bandwidth of the same byte count, measured in the same process.` +
+      `Copy limit = \`TypedArray.set\` bandwidth of the same byte count, measured in the same process (the better of one copy before and one after the contenders of the row).` +
       (o.filter ? ` Filter: \`${o.filter}\`.` : '') +
       (o.exclude ? ` Excluded: \`${o.exclude}\`.` : ''),
   );

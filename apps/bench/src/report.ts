@@ -244,3 +244,15 @@ export function evaluateTarget(row: RowReport, spec: TargetSpec, threads: number
   const slower = subject.stats.medianMs / peer.stats.medianMs;
   return { ...base, measured: slower, status: slower <= spec.max ? 'met' : 'not met' };
 }
+
+/** The report of one row: its description, the results, and the ratios derived from them. */
+export function rowReport(
+  row: Pick<BenchRow, 'id' | 'op' | 'group' | 'title' | 'bytes' | 'flops' | 'metric'>,
+  results: Record<string, ContenderResult>,
+  contenders: readonly ContenderInfo[],
+  copy: CopyBaseline | null,
+): RowReport {
+  const { ratios, copyFraction } = rowRatios(results, contenders, copy);
+  const { id, op, group, title, bytes, flops, metric } = row;
+  return { id, op, group, title, bytes, flops, metric, copy, results, ratios, copyFraction };
+}

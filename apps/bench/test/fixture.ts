@@ -1,5 +1,5 @@
 /** A fixed, hand-made report for the formatting and SVG tests (no timing involved). */
-import { REPORT_SCHEMA, evaluateTarget, measured, rowRatios, type BenchReport, type ContenderInfo, type RowReport } from '../src/index.js';
+import { REPORT_SCHEMA, evaluateTarget, measured, rowReport, type BenchReport, type ContenderInfo, type RowReport } from '../src/index.js';
 import { ROWS } from '../src/rows.js';
 import { summarize } from '../src/stats.js';
 
@@ -32,20 +32,7 @@ export function fixtureRow(): RowReport {
     'ort-web': measured(row, summarize([4, 4, 4]), ok, { maxAbsDiff: 2e-7, opName: 'RMSNormalization' }),
   };
   const copy = { stats: summarize([1.5]), gbps: row.bytes / 1.5e-3 / 1e9 };
-  const { ratios, copyFraction } = rowRatios(results, CONTENDERS, copy);
-  return {
-    id: row.id,
-    op: row.op,
-    group: row.group,
-    title: row.title,
-    bytes: row.bytes,
-    flops: row.flops,
-    metric: row.metric,
-    copy,
-    results,
-    ratios,
-    copyFraction,
-  };
+  return rowReport(row, results, CONTENDERS, copy);
 }
 
 /** GQA 32/8/64 decode over 2048: wasm 0.5 ms, ort-web 3 ms. */
@@ -56,8 +43,7 @@ export function fixtureAttentionRow(): RowReport {
     wasm: measured(row, summarize([0.5]), ok),
     'ort-web': measured(row, summarize([3]), ok),
   };
-  const { ratios, copyFraction } = rowRatios(results, CONTENDERS, null);
-  return { id: row.id, op: row.op, group: row.group, title: row.title, bytes: row.bytes, flops: row.flops, metric: row.metric, copy: null, results, ratios, copyFraction };
+  return rowReport(row, results, CONTENDERS, null);
 }
 
 export function fixtureReport(): BenchReport {

@@ -7,26 +7,35 @@
  * tiles first, so the costly tiles of a causal prefill are taken first by the threads.
  *
  * Per tile (rows r = query·nh + head, padded to Mp, a multiple of 4):
- * - Q is transposed once into Qt[d][Mp] with the scale folded in, so scores of 4 rows
- *   against one key are a column of f32x4 multiply-adds against a splatted key element:
- *   no horizontal sums. The micro-kernel holds 16 rows × 2 keys (8 accumulators); the
- *   decode path (one query × a group of 4 heads: 4 rows) takes 4 rows × 4 keys.
+ * - Q is transposed once into Qt[d][Mp] (4 × 4 shuffles) with scale·log2(e) folded in, so
+ *   scores are in base 2 and the softmax needs 2^x, not e^x. Scores of 4 rows against one
+ *   key are a column of f32x4 multiply-adds against a splatted key element: no horizontal
+ *   sums. The micro-kernel holds 16 rows × 2 keys (8 accumulators); the decode path (one
+ *   query × a group of 4 heads: 4 rows) takes 4 rows × 4 keys.
  * - Keys are visited in blocks of `tileK` inside [jStart, jEnd): the range a causal or
  *   sliding window allows and never past kvLength (entries past it may be NaN garbage
  *   and are never read). Blocks wholly visible to every row skip per-element masking.
- * - Softcap (tanh), the additive mask (scalar gather, broadcast over batch/heads) and
- *   visibility are applied to the block's scores; then the online softmax: block max,
- *   rescale alpha = exp(m_old - m_new), P = exp(S - m_new) with a vector exp.
- *   A sink starts a row as a virtual key of logit `sink` and value 0 (m = sink, l = 1).
- *   A row that has seen only -Inf uses 0 as its max, so exp(-Inf) adds exactly 0.
- * - O[r] = alpha·O[r] + Σ P·V with a 2 rows × 16 dims micro-kernel (8 accumulators);
+ *   For a prefill, K/V are first packed into contiguous rows per head (gqaPack below).
+ * - Softcap (tanh), the additive mask (scalar gather, broadcast over batch/heads; both
+ *   scaled to base 2) and visibility are applied to the block's scores; then the online
+ *   softmax: block max, alpha = 2^(m_old - m_new), P = 2^(S - m_new) (simd-math exp2n4).
+ *   A row that has seen only -Inf uses 0 as its max, so 2^(-Inf) adds exactly 0.
+ * - O[r] = alpha·O[r] + Σ P·V with a 2 rows × 16 dims micro-kernel (8 accumulators), each
+ *   16-dim slice of the V block for every row pair in turn (the slice stays in L1);
  *   in partly visible blocks each row visits only its visible keys (a NaN in a value it
  *   cannot see must not reach it through 0·NaN).
- * - Out = O / l, or zeros where nothing was visible (l = 0).
+ * - Out = O / (l + 2^(sink - m)) (a sink joins the denominator only), or zeros where l = 0:
+ *   no visible key, or only -Inf scores (written as zeros, not O·0, which is NaN when a
+ *   value seen with weight 0 is NaN).
  *
- * Measured (bench/quick.mjs --cpu, 1 thread, Zen 5, Hq/Hkv/d = 32/8/64): causal prefill of
- * 512 in 28.5 ms (37 GFLOP/s, ~3 SIMD float ops per cycle: compute-bound), decode over
- * 2048 keys in 0.58 ms; onnxruntime-web's Attention 84 ms / 1.9 ms.
+ * Where the time goes (causal prefill 512, Hq/Hkv/d = 32/8/64, 1 thread, Zen 5 at ~4 GHz;
+ * measured by timing builds with one stage removed): Q·K ~9.5 ms and P·V ~10 ms, each at
+ * ~1.7 of the 2 f32x4 multiply-adds per cycle that 128-bit SIMD without FMA allows (mul
+ * and add on separate pipes); softmax ~2.3 ms (was 5.1 ms with a Cephes expf); the rest
+ * (Q transpose, masking of diagonal blocks, output) ~0.8 ms. Larger register blocks or
+ * unrolled loops measured slower (V8 spills). Total (bench/quick.mjs --cpu, median)
+ * 22.5-23 ms (47 GFLOP/s counting 4·Sq·visible·Hq·d), decode over 2048 keys ~0.46 ms;
+ * onnxruntime-web's Attention 82 ms / 1.70 ms in the same session (3.6x / 3.7x).
  */
 import { exp2n4, madd, tanh4 } from './simd-math';
 import {
@@ -130,20 +139,49 @@ function tile(b: i32, g: i32, hc: i32, qt: i32): void {
 
   if (jEnd > jStart) {
     // Qt[t][r] = scale · log2(e) · q[b, i0 + r / nh, h0 + r % nh, t]; padding rows are 0.
-    // With a softcap, log2(e) is applied after the tanh instead.
-    const qScale: f32 = softcap > 0 ? scale : scale * LOG2E;
+    // With a softcap, log2(e) is applied after the tanh instead. 4 rows × 4 dims per step,
+    // transposed with shuffles.
+    const qScale = f32x4.splat(softcap > 0 ? scale : scale * LOG2E);
     const qRowBytes = (d as usize) << 2;
     const mpBytes = (Mp as usize) << 2;
-    for (let r = 0; r < Mp; r++) {
-      const dst = sQt + ((r as usize) << 2);
-      if (r < M) {
-        const qi = r / nh;
-        const src = q + (((((b * seqQ + i0 + qi) * headsQ + h0 + r % nh) as usize) * qRowBytes));
-        for (let t = 0; t < d; t++) store<f32>(dst + (t as usize) * mpBytes, load<f32>(src + ((t as usize) << 2)) * qScale);
-        store<i32>(sPos + ((r as usize) << 2), pmin + qi);
-      } else {
-        for (let t = 0; t < d; t++) store<f32>(dst + (t as usize) * mpBytes, 0);
-        store<i32>(sPos + ((r as usize) << 2), pmax);
+    const qBase = q + ((((b * seqQ + i0) * headsQ + h0) as usize) * qRowBytes);
+    const qQueryBytes = ((headsQ as usize) * qRowBytes);
+    for (let r = 0; r < Mp; r++) store<i32>(sPos + ((r as usize) << 2), r < M ? pmin + r / nh : pmax);
+    const d4 = d & ~3;
+    for (let rv = 0; rv < Mp; rv += 4) {
+      // Row r's q; padding rows (past M) are zeros and point at row rv, so nothing past q is read.
+      const has1 = rv + 1 < M, has2 = rv + 2 < M, has3 = rv + 3 < M;
+      const p0 = qBase + ((rv / nh) as usize) * qQueryBytes + ((rv % nh) as usize) * qRowBytes;
+      const p1 = has1 ? qBase + (((rv + 1) / nh) as usize) * qQueryBytes + (((rv + 1) % nh) as usize) * qRowBytes : p0;
+      const p2 = has2 ? qBase + (((rv + 2) / nh) as usize) * qQueryBytes + (((rv + 2) % nh) as usize) * qRowBytes : p0;
+      const p3 = has3 ? qBase + (((rv + 3) / nh) as usize) * qQueryBytes + (((rv + 3) % nh) as usize) * qRowBytes : p0;
+      const dst = sQt + ((rv as usize) << 2);
+      let t = 0;
+      for (; t < d4; t += 4) {
+        const to = (t as usize) << 2;
+        const zero = f32x4.splat(0);
+        const a = f32x4.mul(v128.load(p0 + to), qScale);
+        const b1 = has1 ? f32x4.mul(v128.load(p1 + to), qScale) : zero;
+        const c = has2 ? f32x4.mul(v128.load(p2 + to), qScale) : zero;
+        const e = has3 ? f32x4.mul(v128.load(p3 + to), qScale) : zero;
+        const ab01 = v128.shuffle<f32>(a, b1, 0, 4, 1, 5);
+        const ab23 = v128.shuffle<f32>(a, b1, 2, 6, 3, 7);
+        const ce01 = v128.shuffle<f32>(c, e, 0, 4, 1, 5);
+        const ce23 = v128.shuffle<f32>(c, e, 2, 6, 3, 7);
+        const o = dst + (t as usize) * mpBytes;
+        v128.store(o, v128.shuffle<f32>(ab01, ce01, 0, 1, 4, 5));
+        v128.store(o + mpBytes, v128.shuffle<f32>(ab01, ce01, 2, 3, 6, 7));
+        v128.store(o + 2 * mpBytes, v128.shuffle<f32>(ab23, ce23, 0, 1, 4, 5));
+        v128.store(o + 3 * mpBytes, v128.shuffle<f32>(ab23, ce23, 2, 3, 6, 7));
+      }
+      const sc = f32x4.extract_lane(qScale, 0);
+      for (; t < d; t++) {
+        const to = (t as usize) << 2;
+        const o = dst + (t as usize) * mpBytes;
+        store<f32>(o, load<f32>(p0 + to) * sc);
+        store<f32>(o, has1 ? load<f32>(p1 + to) * sc : 0, 4);
+        store<f32>(o, has2 ? load<f32>(p2 + to) * sc : 0, 8);
+        store<f32>(o, has3 ? load<f32>(p3 + to) * sc : 0, 12);
       }
     }
     // K/V rows of this head: packed contiguous by gqaPack (prefill), or in place, Hkv rows apart.
@@ -405,6 +443,29 @@ function softmaxUpdate(Mp: i32, nk: i32): void {
  * a row goes alone.
  */
 function accumulate(M: i32, Mp: i32, vBase: usize, vStride: usize, nk: i32, j0: i32, masked: bool): void {
+  const n16 = dv & ~15;
+  // 16-dim slices outer, row pairs inner: one slice of the V block (nk lines) stays in L1
+  // while every pair reads it.
+  for (let t = 0; t < n16; t += 16) {
+    let r = 0;
+    while (r < M) {
+      let lo = 0;
+      let hi = nk;
+      const pos = load<i32>(sPos + ((r as usize) << 2));
+      if (masked) {
+        if (window > 0) lo = max(0, pos - window + 1 - j0);
+        if (causal) hi = min(nk, pos + 1 - j0);
+        if (hi < lo) hi = lo;
+      }
+      if (r + 1 < M && (!masked || load<i32>(sPos + ((r as usize) << 2), 4) == pos)) {
+        accumulatePair(r, t, Mp, vBase, vStride, lo, hi);
+        r += 2;
+      } else {
+        r += 1;
+      }
+    }
+  }
+  // What the pairs left: their dims past n16, and every dim of an unpaired row.
   let r = 0;
   while (r < M) {
     let lo = 0;
@@ -416,7 +477,7 @@ function accumulate(M: i32, Mp: i32, vBase: usize, vStride: usize, nk: i32, j0: 
       if (hi < lo) hi = lo;
     }
     if (r + 1 < M && (!masked || load<i32>(sPos + ((r as usize) << 2), 4) == pos)) {
-      accumulatePair(r, Mp, vBase, vStride, lo, hi);
+      if (n16 < dv) accumulateTail(r, 2, n16, Mp, vBase, vStride, lo, hi);
       r += 2;
     } else {
       accumulateTail(r, 1, 0, Mp, vBase, vStride, lo, hi);
@@ -425,45 +486,38 @@ function accumulate(M: i32, Mp: i32, vBase: usize, vStride: usize, nk: i32, j0: 
   }
 }
 
-/** Rows r and r + 1 over keys [lo, hi) of the block: the 2 rows × 16 dims micro-kernel. */
-function accumulatePair(r: i32, Mp: i32, vBase: usize, vStride: usize, lo: i32, hi: i32): void {
-  const n = dv;
+/** Rows r and r + 1, dims [t, t + 16), over keys [lo, hi) of the block: the 2 × 16 micro-kernel. */
+function accumulatePair(r: i32, t: i32, Mp: i32, vBase: usize, vStride: usize, lo: i32, hi: i32): void {
   const mpBytes = (Mp as usize) << 2;
-  const rowBytes = (n as usize) << 2;
+  const rowBytes = (dv as usize) << 2;
   const al0 = v128.load32_splat(sAlpha + ((r as usize) << 2));
   const al1 = v128.load32_splat(sAlpha + ((r as usize) << 2), 4);
-  const o0p = sO + (r as usize) * rowBytes;
+  const to = (t as usize) << 2;
+  const o0p = sO + (r as usize) * rowBytes + to;
   const o1p = o0p + rowBytes;
-  const pBase = sS + ((r as usize) << 2) + (lo as usize) * mpBytes;
-  const vFirst = vBase + (lo as usize) * vStride;
-  let t = 0;
-  for (; t + 16 <= n; t += 16) {
-    const to = (t as usize) << 2;
-    let a0 = f32x4.mul(v128.load(o0p + to), al0), a1 = f32x4.mul(v128.load(o0p + to, 16), al0);
-    let a2 = f32x4.mul(v128.load(o0p + to, 32), al0), a3 = f32x4.mul(v128.load(o0p + to, 48), al0);
-    let b0 = f32x4.mul(v128.load(o1p + to), al1), b1 = f32x4.mul(v128.load(o1p + to, 16), al1);
-    let b2 = f32x4.mul(v128.load(o1p + to, 32), al1), b3 = f32x4.mul(v128.load(o1p + to, 48), al1);
-    let vp = vFirst + to;
-    let pp = pBase;
-    for (let jj = lo; jj < hi; jj++) {
-      const p0 = v128.load32_splat(pp);
-      const p1 = v128.load32_splat(pp, 4);
-      const v0 = v128.load(vp), v1 = v128.load(vp, 16), v2 = v128.load(vp, 32), v3 = v128.load(vp, 48);
-      a0 = madd(p0, v0, a0);
-      a1 = madd(p0, v1, a1);
-      a2 = madd(p0, v2, a2);
-      a3 = madd(p0, v3, a3);
-      b0 = madd(p1, v0, b0);
-      b1 = madd(p1, v1, b1);
-      b2 = madd(p1, v2, b2);
-      b3 = madd(p1, v3, b3);
-      vp += vStride;
-      pp += mpBytes;
-    }
-    v128.store(o0p + to, a0); v128.store(o0p + to, a1, 16); v128.store(o0p + to, a2, 32); v128.store(o0p + to, a3, 48);
-    v128.store(o1p + to, b0); v128.store(o1p + to, b1, 16); v128.store(o1p + to, b2, 32); v128.store(o1p + to, b3, 48);
+  let a0 = f32x4.mul(v128.load(o0p), al0), a1 = f32x4.mul(v128.load(o0p, 16), al0);
+  let a2 = f32x4.mul(v128.load(o0p, 32), al0), a3 = f32x4.mul(v128.load(o0p, 48), al0);
+  let b0 = f32x4.mul(v128.load(o1p), al1), b1 = f32x4.mul(v128.load(o1p, 16), al1);
+  let b2 = f32x4.mul(v128.load(o1p, 32), al1), b3 = f32x4.mul(v128.load(o1p, 48), al1);
+  let vp = vBase + (lo as usize) * vStride + to;
+  let pp = sS + ((r as usize) << 2) + (lo as usize) * mpBytes;
+  for (let jj = lo; jj < hi; jj++) {
+    const p0 = v128.load32_splat(pp);
+    const p1 = v128.load32_splat(pp, 4);
+    const v0 = v128.load(vp), v1 = v128.load(vp, 16), v2 = v128.load(vp, 32), v3 = v128.load(vp, 48);
+    a0 = madd(p0, v0, a0);
+    a1 = madd(p0, v1, a1);
+    a2 = madd(p0, v2, a2);
+    a3 = madd(p0, v3, a3);
+    b0 = madd(p1, v0, b0);
+    b1 = madd(p1, v1, b1);
+    b2 = madd(p1, v2, b2);
+    b3 = madd(p1, v3, b3);
+    vp += vStride;
+    pp += mpBytes;
   }
-  accumulateTail(r, 2, t, Mp, vBase, vStride, lo, hi);
+  v128.store(o0p, a0); v128.store(o0p, a1, 16); v128.store(o0p, a2, 32); v128.store(o0p, a3, 48);
+  v128.store(o1p, b0); v128.store(o1p, b1, 16); v128.store(o1p, b2, 32); v128.store(o1p, b3, 48);
 }
 
 /** Rows [r0, r0 + rows) from dim t0 on, over keys [lo, hi): 4 dims per vector, then scalars. */
@@ -508,8 +562,9 @@ function accumulateTail(r0: i32, rows: i32, t0: i32, Mp: i32, vBase: usize, vStr
  * Copies each (batch, KV head)'s keys and values [0, jHi) into contiguous rows, units
  * `u = b · Hkv + g`. In place, rows of one head are Hkv·d floats apart (2 KiB at Hkv 8,
  * d 64): a 128-key block then falls into 2 of L1's 64 sets and is re-fetched from L2 by
- * every row block that reads it. Packed, a prefill is ~6% faster (Zen 5); the copy reads
- * each row once, so the driver packs only when rows are reused many times (prefill).
+ * every row block that reads it. Packed, the causal prefill of 512 is ~2.5% faster (Zen 5,
+ * 9 alternating runs, copy included); the copy reads each row once, so the driver packs
+ * only when rows are reused many times (prefill).
  * jHi = the keys any query of the batch may see (causal: up to the last query's position).
  */
 export function gqaPack(params: usize, start: i32, end: i32, thread: i32): void {

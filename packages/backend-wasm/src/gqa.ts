@@ -7,6 +7,12 @@
  * accumulators (~32 KiB at d = 64 with 128-key blocks) stay in L1/L2 (16, 32 and 64
  * rows measured within noise of each other). When there are fewer tiles than
  * threads (decode with few KV heads), a group's heads are split across tiles.
+ * (16, 32, 48, 64 rows and 64, 128, 256-key blocks re-measured within noise after the
+ * base-2 softmax and packing.)
+ *
+ * A prefill first packs each (batch, KV head)'s K/V rows contiguously (the `gqaPack`
+ * kernel, into the scratch block) when each packed float is reused enough and the copy
+ * stays under PACK_MAX_BYTES; decode reads K/V in place (each row is read once anyway).
  */
 import type { GqaKernelParams } from '@llama-ops/core';
 import {

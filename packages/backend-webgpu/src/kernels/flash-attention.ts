@@ -111,20 +111,23 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       var acc = 0.0;
       for (var c = 0u; c < D4; c++) { acc += dot(qv[c], kt[kk * D4 + c]); }
       let sc = cap(acc) + mask_at(b, h, qi, j);
-      // NaN scores stay visible (NaN in q/k must reach the output); -Inf mask hides a key.
-      let vis = valid && i32(j) < hi && visible(p, j) && !(sc <= NEG);
+      // As the reference: a visible key keeps its score even when NaN or -Inf (mask), so
+      // NaN reaches the output and a -Inf key adds 0 * v; only hidden keys are NEG.
+      let vis = valid && i32(j) < hi && visible(p, j);
       s[kk] = select(NEG, sc, vis);
-      tmax = max(tmax, s[kk]);
+      tmax = nmax(tmax, s[kk]);
     }
-    let mn = max(m, tmax);
+    let mn = nmax(m, tmax);
     if (!(mn <= NEG)) {
       let alpha = exp(m - mn);
       l *= alpha;
       for (var c = 0u; c < DV4; c++) { o[c] *= alpha; }
       for (var kk = 0u; kk < BK; kk++) {
-        let pk = select(0.0, exp(s[kk] - mn), !(s[kk] <= NEG));
+        // select, not 0 * v: a hidden key's v may be NaN/Inf.
+        let seen = s[kk] != NEG;
+        let pk = select(0.0, exp(s[kk] - mn), seen);
         l += pk;
-        for (var c = 0u; c < DV4; c++) { o[c] += pk * vt[kk * DV4 + c]; }
+        for (var c = 0u; c < DV4; c++) { o[c] += select(vec4<f32>(0.0), pk * vt[kk * DV4 + c], seen); }
       }
       m = mn;
     }

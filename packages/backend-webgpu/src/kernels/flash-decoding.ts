@@ -102,7 +102,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       var s = NEG;
       if (j < end && r < rows) {
         let x = cap(acc[r]) + mask_at(b, h, qi, u32(j));
-        if (visible(qo + i32(qi), u32(j)) && !(x <= NEG)) { s = x; }   // NaN stays visible
+        if (visible(qo + i32(qi), u32(j))) { s = x; }   // NaN and -Inf (mask) kept, as the reference
       }
       sc[r * CHUNK + kk] = s;
     }
@@ -112,18 +112,19 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   // Per-row max and exp-sum over the chunk.
   if (lid < R) {
     var m = NEG;
-    for (var kk = 0u; kk < CHUNK; kk++) { m = max(m, sc[lid * CHUNK + kk]); }
+    for (var kk = 0u; kk < CHUNK; kk++) { m = nmax(m, sc[lid * CHUNK + kk]); }
     row_m[lid] = m;
   }
   workgroupBarrier();
   for (var e = lid; e < R * CHUNK; e += ${WG}u) {
     let s = sc[e];
-    sc[e] = select(0.0, exp(s - row_m[e / CHUNK]), !(s <= NEG));
+    // -1 marks a hidden key (p is in [0, 1] or NaN otherwise; a -Inf key gives p = 0).
+    sc[e] = select(exp(s - row_m[e / CHUNK]), -1.0, s == NEG);
   }
   workgroupBarrier();
   if (lid < R) {
     var l = 0.0;
-    for (var kk = 0u; kk < CHUNK; kk++) { l += sc[lid * CHUNK + kk]; }
+    for (var kk = 0u; kk < CHUNK; kk++) { let x = sc[lid * CHUNK + kk]; l += select(0.0, x, !(x < 0.0)); }
     row_l[lid] = l;
   }
 
@@ -136,7 +137,10 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       let j = start + i32(kk);
       if (j >= end) { break; }
       let vv = load_v((b * u.seq_kv + u32(j)) * u.hkv + kvh, c);
-      for (var r = 0u; r < R; r++) { accv[r] += sc[r * CHUNK + kk] * vv; }
+      for (var r = 0u; r < R; r++) {
+        let x = sc[r * CHUNK + kk];
+        accv[r] += select(vec4<f32>(0.0), x * vv, !(x < 0.0));   // never 0 * NaN
+      }
     }
   }
   workgroupBarrier();   // everyone is done with qs: reuse it for the partial sums
@@ -175,7 +179,7 @@ ${entry(WG, false)}
   let qi = r / u.group;
   let h = kvh * u.group + r % u.group;
   var m = sink_of(h);
-  for (var s = 0u; s < splits; s++) { m = max(m, part[u.ml_base + (bk * splits + s) * R + r].x); }
+  for (var s = 0u; s < splits; s++) { m = nmax(m, part[u.ml_base + (bk * splits + s) * R + r].x); }
   var l = 0.0;
   var o = vec4<f32>(0.0);
   if (!(m <= NEG)) {

@@ -107,6 +107,8 @@ fn cap(s: f32) -> f32 {
 fn mask_at(b: u32, h: u32, i: u32, j: u32) -> f32 {
   ${hasMask ? 'return f32(mask[b * u.mask_b + h * u.mask_h + i * u.seq_kv + j]);' : 'return 0.0;'}
 }
+// max that keeps a NaN (WGSL's max may drop it) and ignores -Inf (a masked key).
+fn nmax(a: f32, b: f32) -> f32 { return select(a, b, !(b <= a) && a == a); }
 // Key j (already < the batch's kvLength) is visible from absolute position p.
 fn visible(p: i32, j: u32) -> bool {
   let jj = i32(j);

@@ -118,7 +118,7 @@ export function rmsnormWgsl(v: RmsnormVariant): string {
     ${store}
   }`;
   return `${storageHeader(v.dtype, v.subgroups)}
-const MAX_F32 = 3.40282347e38;
+const MAX_F32 = 0x1.fffffep+127f;
 struct Params { rows: u32, n: u32, hidden: f32, eps: f32, weight_offset: f32 };
 ${decl.join('\n')}
 ${reductions(v.wg, v.subgroups)}

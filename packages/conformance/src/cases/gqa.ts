@@ -245,27 +245,30 @@ function build(): ConformanceCase[] {
       },
     }),
   );
-  // -Inf from the additive mask at a NaN's column: a row that sees the key gets weight 0 on
-  // it and 0 * NaN = NaN (the formula); rows that cannot see it stay finite.
+  // -Inf from the additive mask at the NaN's columns, which no row may see anyway (window,
+  // causality): still finite. Queries at positions 8..11, window 4, kvLength 12 of 16.
+  const chunk = { B: 1, Sq: 4, Skv: 16, Hq: 4, Hkv: 2, D: 16 };
   c.push(
-    gqa('special', 'nonfinite-masked-column', 'NaN in v and k at key 3 with mask -Inf at column 3: causal rows 0..2 stay finite, the rest follow the formula (NaN)', pre, {}, {
+    gqa('special', 'nonfinite-masked-column', 'NaN in v/k at keys 3, 4 (outside every window) and 10 (after queries 0, 1), masked -Inf there: rows that cannot see them stay finite', chunk, { queryOffset: 8, window: 4, kvLength: 12 }, {
       edit: ({ k, v }) => {
-        v[at(pre, 3, 0, 2)] = NaN;
-        k[at(pre, 3, 1, 6)] = NaN;
+        v[at(chunk, 3, 0, 2)] = NaN;
+        k[at(chunk, 4, 1, 6)] = NaN;
+        v[at(chunk, 10, 0, 5)] = NaN; // queries 2, 3 see it with weight > 0: NaN there
       },
       mask: (rng, shape) => {
         const m = rng.array(sizeOf(shape), 1);
-        for (let i = 0; i < 6; i++) m[i * 6 + 3] = -Infinity;
+        for (let i = 0; i < 4; i++) m[i * 16 + 3] = m[i * 16 + 4] = -Infinity;
+        m[0 * 16 + 10] = m[1 * 16 + 10] = -Infinity;
         return m;
       },
-      maskShape: [1, 1, 6, 6],
+      maskShape: [1, 1, 4, 16],
     }),
   );
   // A row whose every visible key is -Inf in the mask has no visible key: zeros, even when a
   // value it sees with weight 0 is NaN (and with a sink, which has no value).
   const allMasked = (sinks: boolean) => {
     const dims = { B: 1, Sq: 4, Skv: 4, Hq: 2, Hkv: 1, D: 16 };
-    return gqa('special', sinks ? 'all-masked-nan-v-sinks' : 'all-masked-nan-v', `row 1's visible keys 0, 1 are all -Inf in the mask and v is NaN at key 1: row 1 is zeros${sinks ? ' (with sinks)' : ''}; rows 2, 3 see key 1 (NaN)`, dims, {}, {
+    return gqa(sinks ? 'sinks' : 'special', 'all-masked-nan-v', `row 1's visible keys 0, 1 are all -Inf in the mask and v is NaN at key 1: row 1 is zeros${sinks ? ' (with sinks)' : ''}; rows 2, 3 see key 1 (NaN)`, dims, {}, {
       edit: ({ v }) => v.fill(NaN, 16, 32),
       mask: (rng, shape) => {
         const m = rng.array(sizeOf(shape), 1);
