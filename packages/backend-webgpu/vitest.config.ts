@@ -30,6 +30,8 @@ declare module 'vitest' {
     expectF16: boolean;
     /** Random cases per property in the conformance kit. */
     conformanceRuns: number;
+    /** Run the attention tests (off by default on lavapipe: see below). */
+    attention: boolean;
   }
 }
 
@@ -50,15 +52,18 @@ export default defineConfig({
           name: 'swiftshader',
           include: gpuTests,
           env: { VK_ICD_FILENAMES: '/usr/lib/chromium/vk_swiftshader_icd.json', XDG_RUNTIME_DIR: xdg },
-          provide: { expectF16: false, conformanceRuns: 8 },
+          provide: { expectF16: false, conformanceRuns: 8, attention: true },
         },
       },
       {
         test: {
           name: 'lavapipe',
-          // The conformance kit is not run here yet: some attention cases take 15-45 s
-          // each on lavapipe (CPU-bound in the driver, unlike SwiftShader); see README.
-          include: ['test/gpu.test.ts'],
+          // Attention on lavapipe is erratic here: the same tiny case takes 50 ms in one run
+          // and 7-45 s in the next (CPU-bound inside the driver process; SwiftShader and
+          // Chromium are steady). So by default lavapipe runs RMSNorm/RoPE/copy in f16 and
+          // f32 only; LLAMA_OPS_LAVAPIPE_ATTENTION=1 adds the attention tests and the
+          // conformance kit (with f16 attention).
+          include: process.env.LLAMA_OPS_LAVAPIPE_ATTENTION === '1' ? gpuTests : ['test/gpu.test.ts'],
           env: {
             LD_LIBRARY_PATH: [join(mesa, 'usr/lib/x86_64-linux-gnu'), process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'),
             VK_ICD_FILENAMES: join(mesa, 'lvp_icd.json'),
@@ -67,14 +72,14 @@ export default defineConfig({
             // tiny dispatches take seconds; inline execution is steady.
             LP_NUM_THREADS: process.env.LP_NUM_THREADS ?? '0',
           },
-          provide: { expectF16: true, conformanceRuns: 8 },
+          provide: { expectF16: true, conformanceRuns: 8, attention: process.env.LLAMA_OPS_LAVAPIPE_ATTENTION === '1' },
         },
       },
       {
         test: {
           name: 'browser',
           include: gpuTests,
-          provide: { expectF16: false, conformanceRuns: 4 },
+          provide: { expectF16: false, conformanceRuns: 4, attention: true },
           browser: {
             enabled: true,
             headless: true,
