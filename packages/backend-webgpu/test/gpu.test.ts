@@ -1,4 +1,4 @@
 import { inject } from 'vitest';
 import { kernelSuite } from './kernels.suite.js';
 
-kernelSuite({ expectF16: inject('expectF16'), attention: inject('attention') });
+kernelSuite({ expectF16: inject('expectF16') });

@@ -11,8 +11,6 @@ import { gqaRef, maxRelError, randn, rmsnormRef, ropeRef, type GqaRefArgs } from
 export interface SuiteOptions {
   /** The project promises shader-f16 (lavapipe): f16 must then be offered, not skipped. */
   expectF16: boolean;
-  /** Run the attention tests (see vitest.config.ts for why lavapipe may not). */
-  attention: boolean;
 }
 
 const TOL = {
@@ -150,7 +148,7 @@ export function kernelSuite(opts: SuiteOptions): void {
       ['non-causal with queryOffset', { batch: 1, seqQ: 5, seqKV: 16, hq: 2, hkv: 2, d: 8, dv: 8, causal: false, kvLength: [13] }],
     ];
 
-    it.runIf(opts.attention).each(gqaCases)('gqa: %s', async (name, c) => {
+    it.each(gqaCases)('gqa: %s', async (name, c) => {
       if (skip()) return;
       const qn = c.batch * c.seqQ * c.hq * c.d;
       const kn = c.batch * c.seqKV * c.hkv * c.d;
@@ -225,7 +223,6 @@ export function kernelSuite(opts: SuiteOptions): void {
         expect(Array.from(kAll.subarray(b * 27 + 9, b * 27 + 12))).toEqual(Array.from(k2.values.subarray(b * 3, b * 3 + 3)));
         expect(Array.from(kAll.subarray(b * 27 + 12, b * 27 + 27)).every((e) => e === 0)).toBe(true);
       }
-      if (!opts.attention) return;
       const q = await stored(be, randn(2 * 2 * 3, 65), [2, 1, 2, 3], dtype);
       const y = await gqa(q.t, cache.k, cache.v, { kvLength: cache.length }).read();
       const vAll = await cache.v.read();

@@ -7,7 +7,7 @@
  * and the output accumulator in registers). Keys are walked in tiles of `bk`: the tile of
  * K and V is loaded into workgroup memory once and shared by every query head of the
  * group (the point of GQA), scores are soft-capped, masked and folded into an online
- * softmax (running max, one rescale per tile). Only the key range the tile's queries can
+ * softmax (running max; the accumulator is rescaled only when the max grows). Only the key range the tile's queries can
  * see (causal bound, window, kvLength) is walked: fully masked tiles are skipped. Keys at
  * or past kvLength are never read (their slots are zero-filled), and every masked score is
  * excluded with `select`, never multiplied by zero, so NaN garbage in a preallocated cache
@@ -104,32 +104,36 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       vt[e] = select(vec4<f32>(0.0), load_v((b * u.seq_kv + u32(min(j, hi - 1))) * u.hkv + kvh, e % DV4), j < hi);
     }
     workgroupBarrier();
-    var s: array<f32, BK>;
-    var tmax = NEG;
-    for (var kk = 0u; kk < BK; kk++) {
+    // One key at a time. The loop bound depends on the tile, never a constant, so compilers
+    // keep it a loop: unrolled over a 32-key tile, the body made lavapipe's LLVM take
+    // minutes per shader (70-470 s measured; this form: 1.5-3 s). The online softmax
+    // rescales lazily, only when the running max grows, which after the first keys is rare.
+    let nk = u32(min(i32(BK), hi - t0));
+    for (var kk = 0u; kk < nk; kk++) {
       let j = u32(t0) + kk;
       var acc = 0.0;
       for (var c = 0u; c < D4; c++) { acc += dot(qv[c], kt[kk * D4 + c]); }
-      let sc = cap(acc) + mask_at(b, h, qi, j);
       // As the reference: a visible key keeps its score even when NaN or -Inf (mask), so
       // NaN reaches the output and a -Inf key adds 0 * v; only hidden keys are NEG.
-      let vis = valid && i32(j) < hi && visible(p, j);
-      s[kk] = select(NEG, sc, vis);
-      tmax = nmax(tmax, s[kk]);
-    }
-    let mn = nmax(m, tmax);
-    if (!(mn <= NEG)) {
-      let alpha = exp(m - mn);
-      l *= alpha;
-      for (var c = 0u; c < DV4; c++) { o[c] *= alpha; }
-      for (var kk = 0u; kk < BK; kk++) {
+      let vis = valid && visible(p, j);
+      let s = select(NEG, cap(acc) + mask_at(b, h, qi, select(0u, j, vis)), vis);
+      let mn = nmax(m, s);
+      if (!(mn <= NEG)) {
+        // !(==), not !=: true when either side is NaN, whether the compiler's != is ordered
+        // or not (with an ordered !=, a NaN score would never reach the accumulator).
+        if (!(mn == m)) {
+          let alpha = exp(m - mn);
+          l *= alpha;
+          for (var c = 0u; c < DV4; c++) { o[c] *= alpha; }
+          m = mn;
+        }
         // select, not 0 * v: a hidden key's v may be NaN/Inf.
-        let seen = s[kk] != NEG;
-        let pk = select(0.0, exp(s[kk] - mn), seen);
+        let seen = !(s == NEG);
+        let pk = select(0.0, exp(s - m), seen);
         l += pk;
-        for (var c = 0u; c < DV4; c++) { o[c] += select(vec4<f32>(0.0), pk * vt[kk * DV4 + c], seen); }
+        let vb = kk * DV4;
+        for (var c = 0u; c < DV4; c++) { o[c] += select(vec4<f32>(0.0), pk * vt[vb + c], seen); }
       }
-      m = mn;
     }
     workgroupBarrier();
   }

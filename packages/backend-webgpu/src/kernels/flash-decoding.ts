@@ -91,7 +91,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     for (var r = 0u; r < R; r++) { acc[r] = 0.0; }   // explicit: one declaration per loop trip
     if (j < end) {
       let krow = (b * u.seq_kv + u32(j)) * u.hkv + kvh;
-      for (var c = 0u; c < D4; c++) {
+      // u.d4 (= D4), not the constant: the loop stays a loop (unrolled with the row loop
+      // inside, this shader took lavapipe's LLVM ~3 s to compile; a loop: ~0.3 s).
+      for (var c = 0u; c < u.d4; c++) {
         let kv = load_k(krow, c);
         for (var r = 0u; r < R; r++) { acc[r] += dot(qs[r * D4 + c], kv); }
       }
@@ -109,10 +111,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   }
   workgroupBarrier();
 
-  // Per-row max and exp-sum over the chunk.
+  // Per-row max and exp-sum over the chunk's keys (slots past them hold NEG / -1). The
+  // bound is never a constant, so compilers keep these loops loops (unrolled 128 times,
+  // they made lavapipe's LLVM compile slowly).
+  let nk = u32(clamp(end - start, 0, i32(CHUNK)));
   if (lid < R) {
     var m = NEG;
-    for (var kk = 0u; kk < CHUNK; kk++) { m = nmax(m, sc[lid * CHUNK + kk]); }
+    for (var kk = 0u; kk < nk; kk++) { m = nmax(m, sc[lid * CHUNK + kk]); }
     row_m[lid] = m;
   }
   workgroupBarrier();
@@ -124,7 +129,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   workgroupBarrier();
   if (lid < R) {
     var l = 0.0;
-    for (var kk = 0u; kk < CHUNK; kk++) { let x = sc[lid * CHUNK + kk]; l += select(0.0, x, !(x < 0.0)); }
+    for (var kk = 0u; kk < nk; kk++) { let x = sc[lid * CHUNK + kk]; l += select(0.0, x, !(x < 0.0)); }
     row_l[lid] = l;
   }
 

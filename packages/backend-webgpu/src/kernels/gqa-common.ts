@@ -89,7 +89,7 @@ struct Params {
   hkv: u32, group: u32, scale: f32, causal: u32,
   window: i32, softcap: f32, mask_b: u32, mask_h: u32,
   a: u32, b: u32, c: u32, groups: u32,
-  ml_base: u32, pad0: u32, pad1: u32, pad2: u32,
+  ml_base: u32, d4: u32, pad1: u32, pad2: u32,
 };
 ${decls}
 ${load('q', v.headDim, D4)}
@@ -140,7 +140,8 @@ export function gqaUniforms(p: GqaKernelParams<GpuTensor>, a: number, b: number,
     ['u', c],
     ['u', groups],
     ['u', mlBase],
-    ['u', 0],
+    // D4 as a run-time value, for loops a kernel wants kept as loops.
+    ['u', Math.ceil(p.headDim / 4)],
     ['u', 0],
     ['u', 0],
   ];
