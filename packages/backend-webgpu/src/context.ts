@@ -299,15 +299,21 @@ export class GpuContext {
     enc.resolveQuerySet(t.querySet, 0, t.used, resolveBuf, 0);
     enc.copyBufferToBuffer(resolveBuf, 0, readBuf, 0, bytes);
     t.used = 0;
+    // Map only once the encoder that fills readBuf is submitted: a buffer with a pending
+    // map may not be used in a submit (Dawn rejects the whole submit with a validation
+    // error, and the timestamps read back as zeros).
     t.resolved.push(
-      (async () => {
-        await readBuf.mapAsync(GPUMapMode.READ);
-        const v = new BigInt64Array(readBuf.getMappedRange().slice(0));
-        readBuf.unmap();
-        readBuf.destroy();
-        resolveBuf.destroy();
-        return v;
-      })(),
+      new Promise<BigInt64Array>((resolve, reject) => {
+        this.#afterSubmit.push(() => {
+          readBuf.mapAsync(GPUMapMode.READ).then(() => {
+            const v = new BigInt64Array(readBuf.getMappedRange().slice(0));
+            readBuf.unmap();
+            readBuf.destroy();
+            resolveBuf.destroy();
+            resolve(v);
+          }, reject);
+        });
+      }),
     );
   }
 

@@ -5,7 +5,7 @@
  */
 import { addRmsnorm, createKVCache, gqa, rmsnorm, rope, UnsupportedError, type Backend, type DType } from '@llama-ops/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBackend, webgpuKernelsOf, type WebGpuBackendOptions } from '../src/index.js';
+import { createBackend, timeGpu, webgpuKernelsOf, type WebGpuBackendOptions } from '../src/index.js';
 import { gqaRef, maxRelError, randn, rmsnormRef, ropeRef, type GqaRefArgs } from './reference.js';
 
 export interface SuiteOptions {
@@ -266,6 +266,23 @@ export function kernelSuite(opts: SuiteOptions): void {
     const elements = Math.floor(max / 4) + 1;
     expect(() => be.empty([elements])).toThrow(UnsupportedError);
     expect(() => be.empty([elements])).toThrow(/maxStorageBufferBindingSize/);
+  });
+
+  it('timeGpu: GPU timestamps where the adapter offers timestamp-query, else wall time; no validation error', async () => {
+    const x = be.tensor(randn(64 * 1024, 94), [64, 1024]);
+    const w = be.tensor(randn(1024, 95), [1024]);
+    const t = await timeGpu(be, () => rmsnorm(x, w));
+    const stamped = be.capabilities.features?.includes('timestamp-query') ?? false;
+    expect(t.source).toBe(stamped ? 'timestamp' : 'wall');
+    expect(t.passes).toBe(stamped ? 1 : 0);
+    expect(t.ms).toBeGreaterThanOrEqual(0);
+    expect(t.wallMs).toBeGreaterThan(0);
+    if (stamped) console.info(`timeGpu: ${t.ms.toFixed(4)} ms of GPU time, ${t.wallMs.toFixed(2)} ms wall`);
+    // A submit the device rejected (e.g. one using a buffer with a pending map, which the
+    // timestamp readback once did) would surface here as a validation error.
+    const y = await t.result.read();
+    const ref = rmsnormRef(await x.read(), await w.read(), 1024, 1e-6, 0).y;
+    expect(maxRelError(y, ref).worst).toBeLessThanOrEqual(TOL.f32.rmsnorm);
   });
 
   it('device loss rejects pending reads with DeviceLostError, sets capabilities.lost, and a new backend works', async () => {
