@@ -145,6 +145,10 @@ export function kernelSuite(opts: SuiteOptions): void {
       ['head dim 256', { batch: 1, seqQ: 3, seqKV: 40, hq: 2, hkv: 1, d: 256, dv: 256 }],
       ['MQA with 16 query heads (decode)', { batch: 1, seqQ: 1, seqKV: 70, hq: 16, hkv: 1, d: 16, dv: 16 }],
       ['rows with nothing visible give zeros', { batch: 1, seqQ: 4, seqKV: 10, hq: 2, hkv: 1, d: 8, dv: 8, queryOffset: [-2] }],
+      // Scores that climb 0.75 per key (past the flash kernel's rescale threshold of 8 after
+      // ~11 keys), jump to 150 at key 30 (exp(150 - m) overflows f32 unless rescaled), then
+      // fall: every lazy-rescale path of the online softmax.
+      ['scores climbing past the running max', { batch: 1, seqQ: 2, seqKV: 45, hq: 2, hkv: 1, d: 4, dv: 4, scale: 1, causal: false }],
       ['non-causal with queryOffset', { batch: 1, seqQ: 5, seqKV: 16, hq: 2, hkv: 2, d: 8, dv: 8, causal: false, kvLength: [13] }],
     ];
 
@@ -163,7 +167,15 @@ export function kernelSuite(opts: SuiteOptions): void {
             vData.fill(NaN, (b * c.seqKV + j) * c.hkv * c.dv, (b * c.seqKV + j + 1) * c.hkv * c.dv);
           }
       }
-      const q = await stored(be, randn(qn, 51), [c.batch, c.seqQ, c.hq, c.d], dtype);
+      const qData = randn(qn, 51);
+      if (name.startsWith('scores climbing')) {
+        // q = (1, 0, 0, 0) for every row; key j's first element is its score.
+        qData.fill(0);
+        for (let r = 0; r < qn; r += c.d) qData[r] = 1;
+        kData.fill(0);
+        for (let j = 0; j < c.seqKV; j++) kData[j * c.d] = j < 30 ? 0.75 * j : j === 30 ? 150 : 148 - (j - 31);
+      }
+      const q = await stored(be, qData, [c.batch, c.seqQ, c.hq, c.d], dtype);
       const k = await stored(be, kData, [c.batch, c.seqKV, c.hkv, c.d], dtype);
       const v = await stored(be, vData, [c.batch, c.seqKV, c.hkv, c.dv], dtype);
       const args: GqaRefArgs = { ...c, q: q.values, k: k.values, v: v.values };

@@ -55,6 +55,8 @@ export function flashAttentionWgsl(v: FlashAttentionVariant): string {
 const BQ = ${v.bq}u;
 const GW = ${v.gw}u;
 const BK = ${v.bk}u;
+// Growth of the max (in nats) tolerated before the accumulator is rescaled: e^8 ~ 3000.
+const RESCALE = 8.0;
 var<workgroup> kt: array<vec4<f32>, ${v.bk * Math.ceil(v.headDim / 4)}>;
 var<workgroup> vt: array<vec4<f32>, ${v.bk * Math.ceil(v.headDimV / 4)}>;
 
@@ -107,7 +109,10 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     // One key at a time. The loop bound depends on the tile, never a constant, so compilers
     // keep it a loop: unrolled over a 32-key tile, the body made lavapipe's LLVM take
     // minutes per shader (70-470 s measured; this form: 1.5-3 s). The online softmax
-    // rescales lazily, only when the running max grows, which after the first keys is rare.
+    // rescales lazily: only when a score exceeds the running max m by more than RESCALE
+    // (or m is unset, or NaN is involved). Until then p = exp(s - m) <= e^RESCALE cannot
+    // overflow, and l and o share the same m, so o / l is the same; a warp then rarely
+    // takes the rescale branch at all.
     let nk = u32(min(i32(BK), hi - t0));
     for (var kk = 0u; kk < nk; kk++) {
       let j = u32(t0) + kk;
@@ -119,9 +124,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       let s = select(NEG, cap(acc) + mask_at(b, h, qi, select(0u, j, vis)), vis);
       let mn = nmax(m, s);
       if (!(mn <= NEG)) {
-        // !(==), not !=: true when either side is NaN, whether the compiler's != is ordered
-        // or not (with an ordered !=, a NaN score would never reach the accumulator).
-        if (!(mn == m)) {
+        // !(<=), not >: true when either side is NaN (an ordered > would let a NaN score
+        // skip the accumulator).
+        if (!(mn <= m + RESCALE)) {
           let alpha = exp(m - mn);
           l *= alpha;
           for (var c = 0u; c < DV4; c++) { o[c] *= alpha; }
