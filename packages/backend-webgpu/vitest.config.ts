@@ -37,9 +37,9 @@ export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // Each project has `extends: true`: inline projects do not inherit the root's timeouts otherwise.
     projects: [
       {
-        // Inherit the root's timeouts (inline projects do not by default).
         extends: true,
         test: {
           name: 'shaders',
@@ -48,7 +48,6 @@ export default defineConfig({
         },
       },
       {
-        // Inherit the root's timeouts (inline projects do not by default).
         extends: true,
         test: {
           name: 'swiftshader',
@@ -58,7 +57,6 @@ export default defineConfig({
         },
       },
       {
-        // Inherit the root's timeouts (inline projects do not by default).
         extends: true,
         test: {
           name: 'lavapipe',
@@ -80,7 +78,6 @@ export default defineConfig({
         },
       },
       {
-        // Inherit the root's timeouts (inline projects do not by default).
         extends: true,
         test: {
           name: 'browser',

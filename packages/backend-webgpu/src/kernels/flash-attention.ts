@@ -7,11 +7,11 @@
  * and the output accumulator in registers). Keys are walked in tiles of `bk`: the tile of
  * K and V is loaded into workgroup memory once and shared by every query head of the
  * group (the point of GQA), scores are soft-capped, masked and folded into an online
- * softmax (running max; the accumulator is rescaled only when the max grows). Only the key range the tile's queries can
- * see (causal bound, window, kvLength) is walked: fully masked tiles are skipped. Keys at
- * or past kvLength are never read (their slots are zero-filled), and every masked score is
- * excluded with `select`, never multiplied by zero, so NaN garbage in a preallocated cache
- * cannot leak. A row that sees nothing outputs zeros; sinks start the softmax denominator.
+ * softmax (running max; the accumulator is rescaled only when the max grows by more than
+ * e^8). Only the key range the tile's queries can see (causal bound, window, kvLength) is
+ * walked: fully masked tiles are skipped. Keys at or past kvLength are never read (their
+ * slots are zero-filled), and every masked score is excluded with `select`, never
+ * multiplied by zero, so NaN garbage in a preallocated cache cannot leak. A row that sees nothing outputs zeros; sinks start the softmax denominator.
  *
  * Speed: K/V traffic is `seqKV * (d + dv)` per (KV head, query tile) instead of per query
  * head. Per-thread register use grows with head dim (q and o are `d + dv` floats), so
