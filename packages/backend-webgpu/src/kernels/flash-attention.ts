@@ -11,7 +11,8 @@
  * e^8). Only the key range the tile's queries can see (causal bound, window, kvLength) is
  * walked: fully masked tiles are skipped. Keys at or past kvLength are never read (their
  * slots are zero-filled), and every masked score is excluded with `select`, never
- * multiplied by zero, so NaN garbage in a preallocated cache cannot leak. A row that sees nothing outputs zeros; sinks start the softmax denominator.
+ * multiplied by zero, so NaN garbage in a preallocated cache cannot leak. A row that sees
+ * nothing outputs zeros; sinks start the softmax denominator.
  *
  * Speed: K/V traffic is `seqKV * (d + dv)` per (KV head, query tile) instead of per query
  * head. Per-thread register use grows with head dim (q and o are `d + dv` floats), so
