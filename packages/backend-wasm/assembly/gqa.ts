@@ -541,15 +541,10 @@ function accumulate(M: i32, Mp: i32, vBase: usize, vStride: usize, nk: i32, j0: 
   for (let t = 0; t < n16; t += 16) {
     let r = 0;
     while (r < M) {
-      let lo = 0;
-      let hi = nk;
       const pos = load<i32>(sPos + ((r as usize) << 2));
-      if (masked) {
-        if (window > 0) lo = max(0, pos - window + 1 - j0);
-        if (causal) hi = min(nk, pos + 1 - j0);
-        if (hi < lo) hi = lo;
-      }
-      if (r + 1 < M && (!masked || load<i32>(sPos + ((r as usize) << 2), 4) == pos)) {
+      const lo = keysFrom(pos, j0, masked);
+      const hi = keysTo(pos, j0, nk, lo, masked);
+      if (pairsWithNext(r, M, pos, masked)) {
         accumulatePair(r, t, Mp, vBase, vStride, lo, hi);
         r += 2;
       } else {
@@ -560,15 +555,10 @@ function accumulate(M: i32, Mp: i32, vBase: usize, vStride: usize, nk: i32, j0: 
   // What the pairs left: their dims past n16, and every dim of an unpaired row.
   let r = 0;
   while (r < M) {
-    let lo = 0;
-    let hi = nk;
     const pos = load<i32>(sPos + ((r as usize) << 2));
-    if (masked) {
-      if (window > 0) lo = max(0, pos - window + 1 - j0);
-      if (causal) hi = min(nk, pos + 1 - j0);
-      if (hi < lo) hi = lo;
-    }
-    if (r + 1 < M && (!masked || load<i32>(sPos + ((r as usize) << 2), 4) == pos)) {
+    const lo = keysFrom(pos, j0, masked);
+    const hi = keysTo(pos, j0, nk, lo, masked);
+    if (pairsWithNext(r, M, pos, masked)) {
       if (n16 < dv) accumulateTail(r, 2, n16, Mp, vBase, vStride, lo, hi);
       r += 2;
     } else {
@@ -576,6 +566,27 @@ function accumulate(M: i32, Mp: i32, vBase: usize, vStride: usize, nk: i32, j0: 
       r += 1;
     }
   }
+}
+
+/** First key of the block (index from j0) a row at position `pos` may see: the window's start. */
+// @ts-ignore: decorator
+@inline
+function keysFrom(pos: i32, j0: i32, masked: bool): i32 {
+  return masked && window > 0 ? max(0, pos - window + 1 - j0) : 0;
+}
+
+/** End (exclusive, >= lo) of the block's keys a row at `pos` may see: the causal bound. */
+// @ts-ignore: decorator
+@inline
+function keysTo(pos: i32, j0: i32, nk: i32, lo: i32, masked: bool): i32 {
+  return max(lo, masked && causal ? min(nk, pos + 1 - j0) : nk);
+}
+
+/** Row r shares the 2-row micro-kernel with row r + 1: it exists and, in a masked block, has the same position. */
+// @ts-ignore: decorator
+@inline
+function pairsWithNext(r: i32, M: i32, pos: i32, masked: bool): bool {
+  return r + 1 < M && (!masked || load<i32>(sPos + ((r as usize) << 2), 4) == pos);
 }
 
 /** Rows r and r + 1, dims [t, t + 16), over keys [lo, hi) of the block: the 2 × 16 micro-kernel. */
