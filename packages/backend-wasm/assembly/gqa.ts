@@ -7,12 +7,13 @@
  * tiles first, so the costly tiles of a causal prefill are taken first by the threads.
  *
  * Per tile (rows r = query·nh + head, padded to Mp, a multiple of 4):
- * - Q is transposed once into Qt[d][Mp] (4 × 4 shuffles) with scale·log2(e) folded in, so
- *   scores are in base 2 and the softmax needs 2^x, not e^x. Scores of 4 rows against one
- *   key are a column of f32x4 multiply-adds against a splatted key element: no horizontal
- *   sums. The micro-kernel holds 16 rows × 2 keys (8 accumulators); decode tiles (one
- *   query × a group of heads) take 8 rows × 4 keys, and 4 rows × 4 keys (for a 4-head
- *   group, 4 dims per step with tree sums: one dependent add per key and 4 dims).
+ * - Q is copied once with scale·log2(e) folded in, so scores are in base 2 and the softmax
+ *   needs 2^x, not e^x. Tiles of 16 rows or more transpose it into Qt[d][Mp] (4 × 4
+ *   shuffles): scores of 4 rows against one key are a column of f32x4 multiply-adds
+ *   against a splatted key element, no horizontal sums, in a 16 rows × 2 keys micro-kernel
+ *   (8 accumulators). Smaller tiles (decode: one query × a group of heads) keep 4 dims in
+ *   the lanes instead (scoresDimLanes): 4 rows × 2 keys of plain dot products, one
+ *   horizontal sum per score, and 6 loads per 8 multiply-adds instead of 20.
  * - Keys are visited in blocks of `tileK` inside [jStart, jEnd): the range a causal or
  *   sliding window allows and never past kvLength (entries past it may be NaN garbage
  *   and are never read). Blocks wholly visible to every row skip per-element masking.
@@ -29,16 +30,18 @@
  *   no visible key, or only -Inf scores (written as zeros, not O·0, which is NaN when a
  *   value seen with weight 0 is NaN).
  *
- * Where the time goes (causal prefill 512, Hq/Hkv/d = 32/8/64, 1 thread, Zen 5 at ~4 GHz;
- * measured by timing builds with one stage removed): Q·K ~9.5 ms and P·V ~10 ms, each at
- * ~1.7 of the 2 f32x4 multiply-adds per cycle that 128-bit SIMD without FMA allows (mul
- * and add on separate pipes); softmax ~2.3 ms (was 5.1 ms with a Cephes expf); the rest
- * (Q transpose, masking of diagonal blocks, output) ~0.8 ms. Larger register blocks or
- * unrolled loops measured slower (V8 spills). Total (bench/quick.mjs --cpu, median)
- * 22.5-23 ms (47 GFLOP/s counting 4·Sq·visible·Hq·d), decode over 2048 keys ~0.46 ms;
- * onnxruntime-web's Attention 82 ms / 1.70 ms in the same session (3.6x / 3.7x).
+ * Where the time goes (causal prefill 512, Hq/Hkv/d = 32/8/64, 1 thread, Zen 5 at ~4.5 GHz
+ * by a chain of dependent integer adds; measured by timing builds with one stage removed):
+ * Q·K ~9.5 ms and P·V ~10 ms, each at ~1.5 of the 2 f32x4 multiply-adds per cycle that
+ * 128-bit SIMD without FMA allows (mul and add on separate pipes; V8 adds a stack check to
+ * every loop iteration and folds no loads, so a 16 × 2 step is ~27 instructions for 8
+ * multiply-adds); softmax ~2.3 ms (was 5.1 ms with a Cephes expf); the rest (Q transpose,
+ * masking of diagonal blocks, output) ~0.8 ms. Larger register blocks or unrolled loops
+ * measured slower (V8 spills). Total (bench/quick.mjs --cpu, median) 22.5-23 ms (47
+ * GFLOP/s counting 4·Sq·visible·Hq·d); onnxruntime-web's Attention 82 ms in the same
+ * session (3.6x). Decode 32/8/64 over 2048 keys: ~0.35 ms, of which Q·K ~0.18 ms.
  */
-import { dot4, exp2n4, madd, tanh4 } from './simd-math';
+import { exp2n4, madd, tanh4 } from './simd-math';
 import {
   P_GQA_Q, P_GQA_K, P_GQA_V, P_GQA_OUT, P_GQA_MASK, P_GQA_MASK_BATCH, P_GQA_MASK_HEADS, P_GQA_SINKS,
   P_GQA_BATCH, P_GQA_SEQ_Q, P_GQA_SEQ_KV, P_GQA_HEADS_Q, P_GQA_HEADS_KV, P_GQA_HEAD_DIM, P_GQA_HEAD_DIM_V,
@@ -96,7 +99,7 @@ export function gqa(params: usize, start: i32, end: i32, thread: i32): void {
   // Scratch layout (JS sizes it the same way in src/gqa.ts).
   const mpMax = (tileQ * headChunk + 3) & ~3;
   sQt = (load<u32>(params, P_GQA_SCRATCH) as usize) + (thread as usize) * (load<u32>(params, P_GQA_SCRATCH_STRIDE) as usize);
-  sS = sQt + (((d * mpMax) as usize) << 2);
+  sS = sQt + (((((d + 3) & ~3) * mpMax) as usize) << 2); // Qt or Qc (dims padded to 4)
   sO = sS + (((tileK * mpMax) as usize) << 2);
   sM = sO + (((mpMax * dv) as usize) << 2);
   sL = sM + ((mpMax as usize) << 2);
@@ -149,6 +152,9 @@ function tile(b: i32, g: i32, hc: i32, qt: i32): void {
     const qQueryBytes = ((headsQ as usize) * qRowBytes);
     for (let r = 0; r < Mp; r++) store<i32>(sPos + ((r as usize) << 2), r < M ? pmin + r / nh : pmax);
     const d4 = d & ~3;
+    // Tiles under 16 rows (decode) keep dims in the lanes for scoresDimLanes: per group of
+    // 4 rows, 4-dim chunks of the 4 rows side by side, then a zero-padded chunk for d % 4.
+    const dimLanes = Mp < 16;
     for (let rv = 0; rv < Mp; rv += 4) {
       // Row r's q; padding rows (past M) are zeros and point at row rv, so nothing past q is read.
       const has1 = rv + 1 < M, has2 = rv + 2 < M, has3 = rv + 3 < M;
@@ -156,6 +162,10 @@ function tile(b: i32, g: i32, hc: i32, qt: i32): void {
       const p1 = has1 ? qBase + (((rv + 1) / nh) as usize) * qQueryBytes + (((rv + 1) % nh) as usize) * qRowBytes : p0;
       const p2 = has2 ? qBase + (((rv + 2) / nh) as usize) * qQueryBytes + (((rv + 2) % nh) as usize) * qRowBytes : p0;
       const p3 = has3 ? qBase + (((rv + 3) / nh) as usize) * qQueryBytes + (((rv + 3) % nh) as usize) * qRowBytes : p0;
+      if (dimLanes) {
+        packDimLanes(sQt + (rv as usize) * (((d + 3) & ~3) as usize << 2), p0, p1, p2, p3, has1, has2, has3, qScale);
+        continue;
+      }
       const dst = sQt + ((rv as usize) << 2);
       let t = 0;
       for (; t < d4; t += 4) {
@@ -252,6 +262,10 @@ function tile(b: i32, g: i32, hc: i32, qt: i32): void {
 
 /** S[jj][r] = <Qt[:, r], k_jj> for nk keys at kBase (kStride bytes apart), all Mp rows. */
 function scores(Mp: i32, kBase: usize, kStride: usize, nk: i32): void {
+  if (Mp < 16) {
+    scoresDimLanes(Mp, kBase, kStride, nk);
+    return;
+  }
   const n = d;
   const mpBytes = (Mp as usize) << 2;
   const S = sS;
@@ -301,102 +315,17 @@ function scores(Mp: i32, kBase: usize, kStride: usize, nk: i32): void {
       v128.store(s0, a0); v128.store(s0, a1, 16); v128.store(s0, a2, 32); v128.store(s0, a3, 48);
     }
   }
-  // Remaining rows (Mp % 16: a decode of a 4- or 8-head group): 8 rows × 4 keys (8
-  // accumulators: decode 32/4/64 over 2048 0.42 -> 0.37 ms against two 4 × 4 passes),
-  // then 4 rows.
-  for (; rb + 8 <= Mp; rb += 8) scoresRows8(rb, Mp, kBase, kStride, nk);
-  if (rb < Mp) scoresRows4(rb, Mp, kBase, kStride, nk);
+  // Rows left past the 16-row blocks (Mp % 16 of a tile of 16 or more rows).
+  for (; rb < Mp; rb += 4) scoresRows4(rb, Mp, kBase, kStride, nk);
 }
 
-/** Rows [rb, rb + 8) against nk keys: 8 rows × 4 keys per pass (2 row vectors, 4 splatted keys). */
-function scoresRows8(rb: i32, Mp: i32, kBase: usize, kStride: usize, nk: i32): void {
-  const n = d;
-  const mpBytes = (Mp as usize) << 2;
-  const qBase = sQt + ((rb as usize) << 2);
-  const sBase = sS + ((rb as usize) << 2);
-  let jj = 0;
-  for (; jj + 4 <= nk; jj += 4) {
-    const k0 = kBase + (jj as usize) * kStride;
-    const k1 = k0 + kStride, k2 = k1 + kStride, k3 = k2 + kStride;
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
-    let qp = qBase;
-    for (let t = 0; t < n; t++) {
-      const to = (t as usize) << 2;
-      const qa = v128.load(qp), qb = v128.load(qp, 16);
-      const x0 = v128.load32_splat(k0 + to), x1 = v128.load32_splat(k1 + to);
-      const x2 = v128.load32_splat(k2 + to), x3 = v128.load32_splat(k3 + to);
-      a0 = madd(qa, x0, a0);
-      b0 = madd(qb, x0, b0);
-      a1 = madd(qa, x1, a1);
-      b1 = madd(qb, x1, b1);
-      a2 = madd(qa, x2, a2);
-      b2 = madd(qb, x2, b2);
-      a3 = madd(qa, x3, a3);
-      b3 = madd(qb, x3, b3);
-      qp += mpBytes;
-    }
-    const s0 = sBase + (jj as usize) * mpBytes;
-    v128.store(s0, a0); v128.store(s0, b0, 16);
-    v128.store(s0 + mpBytes, a1); v128.store(s0 + mpBytes, b1, 16);
-    v128.store(s0 + 2 * mpBytes, a2); v128.store(s0 + 2 * mpBytes, b2, 16);
-    v128.store(s0 + 3 * mpBytes, a3); v128.store(s0 + 3 * mpBytes, b3, 16);
-  }
-  for (; jj < nk; jj++) {
-    const k0 = kBase + (jj as usize) * kStride;
-    let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
-    let qp = qBase;
-    for (let t = 0; t < n; t++) {
-      const x0 = v128.load32_splat(k0 + ((t as usize) << 2));
-      a0 = madd(v128.load(qp), x0, a0);
-      b0 = madd(v128.load(qp, 16), x0, b0);
-      qp += mpBytes;
-    }
-    const s0 = sBase + (jj as usize) * mpBytes;
-    v128.store(s0, a0);
-    v128.store(s0, b0, 16);
-  }
-}
-
-/**
- * Rows [rb, rb + 4) against nk keys: 4 rows × 4 keys per pass, then 1. (4 × 8 keys, and
- * 4 × 4 with even/odd dims in separate accumulators, both measured 20-30% slower here.)
- */
+/** Rows [rb, rb + 4) against nk keys from Qt: 4 rows × 4 keys per pass, then 1. */
 function scoresRows4(rb: i32, Mp: i32, kBase: usize, kStride: usize, nk: i32): void {
   const n = d;
   const mpBytes = (Mp as usize) << 2;
   const qBase = sQt + ((rb as usize) << 2);
   const sBase = sS + ((rb as usize) << 2);
   let jj = 0;
-  if (Mp == 4 && (n & 3) == 0) {
-    // The decode of a 4-head group (Llama 3 8B/70B): Qt rows are 16 bytes, so 4 dims per
-    // step use immediate offsets only; each key's 4 products are summed as a tree before
-    // joining its accumulator (one dependent add per 4 dims, not 4).
-    for (; jj + 4 <= nk; jj += 4) {
-      let k0 = kBase + (jj as usize) * kStride;
-      let k1 = k0 + kStride, k2 = k1 + kStride, k3 = k2 + kStride;
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-      let qp = qBase;
-      const qEnd = qBase + ((n as usize) << 4);
-      while (qEnd > qp) {
-        const q0 = v128.load(qp), q1 = v128.load(qp, 16), q2 = v128.load(qp, 32), q3 = v128.load(qp, 48);
-        a0 = f32x4.add(a0, dot4(q0, q1, q2, q3, k0));
-        a1 = f32x4.add(a1, dot4(q0, q1, q2, q3, k1));
-        a2 = f32x4.add(a2, dot4(q0, q1, q2, q3, k2));
-        a3 = f32x4.add(a3, dot4(q0, q1, q2, q3, k3));
-        k0 += 16;
-        k1 += 16;
-        k2 += 16;
-        k3 += 16;
-        qp += 64;
-      }
-      const s0 = sBase + ((jj as usize) << 4);
-      v128.store(s0, a0);
-      v128.store(s0, a1, 16);
-      v128.store(s0, a2, 32);
-      v128.store(s0, a3, 48);
-    }
-  }
   for (; jj + 4 <= nk; jj += 4) {
     const k0 = kBase + (jj as usize) * kStride;
     const k1 = k0 + kStride, k2 = k1 + kStride, k3 = k2 + kStride;
@@ -426,6 +355,131 @@ function scoresRows4(rb: i32, Mp: i32, kBase: usize, kStride: usize, nk: i32): v
       qp += mpBytes;
     }
     v128.store(sBase + (jj as usize) * mpBytes, a0);
+  }
+}
+
+/**
+ * Qc of 4 rows (q at p0..p3, scaled) for scoresDimLanes: chunk c holds dims [4c, 4c + 4)
+ * of row 0, 1, 2, 3 (64 bytes); the chunk of d % 4 dims is zero-padded.
+ */
+function packDimLanes(dst: usize, p0: usize, p1: usize, p2: usize, p3: usize, has1: bool, has2: bool, has3: bool, qScale: v128): void {
+  const zero = f32x4.splat(0);
+  const d4 = d & ~3;
+  let t = 0;
+  for (; t < d4; t += 4) {
+    const to = (t as usize) << 2;
+    v128.store(dst, f32x4.mul(v128.load(p0 + to), qScale));
+    v128.store(dst, has1 ? f32x4.mul(v128.load(p1 + to), qScale) : zero, 16);
+    v128.store(dst, has2 ? f32x4.mul(v128.load(p2 + to), qScale) : zero, 32);
+    v128.store(dst, has3 ? f32x4.mul(v128.load(p3 + to), qScale) : zero, 48);
+    dst += 64;
+  }
+  if (t < d) {
+    const n = d - t;
+    const to = (t as usize) << 2;
+    v128.store(dst, f32x4.mul(loadTail(p0 + to, n), qScale));
+    v128.store(dst, has1 ? f32x4.mul(loadTail(p1 + to, n), qScale) : zero, 16);
+    v128.store(dst, has2 ? f32x4.mul(loadTail(p2 + to, n), qScale) : zero, 32);
+    v128.store(dst, has3 ? f32x4.mul(loadTail(p3 + to, n), qScale) : zero, 48);
+  }
+}
+
+/** n < 4 floats at p in the low lanes, zeros above (nothing past p + 4n is read). */
+function loadTail(p: usize, n: i32): v128 {
+  let x = f32x4.replace_lane(f32x4.splat(0), 0, load<f32>(p));
+  if (n > 1) x = f32x4.replace_lane(x, 1, load<f32>(p, 4));
+  if (n > 2) x = f32x4.replace_lane(x, 2, load<f32>(p, 8));
+  return x;
+}
+
+/** [Σ a0, Σ a1, Σ a2, Σ a3]: the lanes of each vector summed, as 6 shuffles and 3 adds. */
+// @ts-ignore: decorator
+@inline
+function sum4x4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+  const x = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), v128.shuffle<f32>(a0, a1, 2, 6, 3, 7));
+  const y = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), v128.shuffle<f32>(a2, a3, 2, 6, 3, 7));
+  return f32x4.add(v128.shuffle<f32>(x, y, 0, 1, 4, 5), v128.shuffle<f32>(x, y, 2, 3, 6, 7));
+}
+
+/**
+ * Scores of a tile under 16 rows (decode: one query × a group of heads) from Qc (packDimLanes):
+ * dot products with 4 dims in the lanes, 4 rows × 2 keys per pass (8 accumulators), the
+ * lanes summed once per key (sum4x4). The splatted-key kernels it replaced loaded 20
+ * vectors per 16 multiply-adds. Decode over 2048 keys, 1 thread (Zen 5, CPU-time medians
+ * of 400 calls, 3 alternating runs): 32/8/64 0.378 -> 0.346 ms; 32/4/64 (8 rows, two
+ * passes) 0.340 -> 0.338 ms; 32/8/128 unchanged at ~0.88 ms, where K/V (16 MiB) come from
+ * L3. Unrolling the dim loop twice measured 10% slower (V8 spills the 8 accumulators).
+ */
+function scoresDimLanes(Mp: i32, kBase: usize, kStride: usize, nk: i32): void {
+  const d4 = d & ~3;
+  const tail = d - d4;
+  const mpBytes = (Mp as usize) << 2;
+  const groupBytes = (((d + 3) & ~3) as usize) << 4;
+  const chunksEnd = (d4 as usize) << 4;
+  for (let rb = 0; rb < Mp; rb += 4) {
+    const qBase = sQt + ((rb >> 2) as usize) * groupBytes;
+    const qEnd = qBase + chunksEnd;
+    const sBase = sS + ((rb as usize) << 2);
+    let jj = 0;
+    for (; jj + 2 <= nk; jj += 2) {
+      let k0 = kBase + (jj as usize) * kStride;
+      let k1 = k0 + kStride;
+      let a00 = f32x4.splat(0), a10 = f32x4.splat(0), a20 = f32x4.splat(0), a30 = f32x4.splat(0);
+      let a01 = f32x4.splat(0), a11 = f32x4.splat(0), a21 = f32x4.splat(0), a31 = f32x4.splat(0);
+      let qp = qBase;
+      while (qEnd > qp) {
+        const x0 = v128.load(k0), x1 = v128.load(k1);
+        const q0 = v128.load(qp), q1 = v128.load(qp, 16), q2 = v128.load(qp, 32), q3 = v128.load(qp, 48);
+        a00 = madd(q0, x0, a00);
+        a01 = madd(q0, x1, a01);
+        a10 = madd(q1, x0, a10);
+        a11 = madd(q1, x1, a11);
+        a20 = madd(q2, x0, a20);
+        a21 = madd(q2, x1, a21);
+        a30 = madd(q3, x0, a30);
+        a31 = madd(q3, x1, a31);
+        k0 += 16;
+        k1 += 16;
+        qp += 64;
+      }
+      if (tail) {
+        const x0 = loadTail(k0, tail), x1 = loadTail(k1, tail);
+        const q0 = v128.load(qp), q1 = v128.load(qp, 16), q2 = v128.load(qp, 32), q3 = v128.load(qp, 48);
+        a00 = madd(q0, x0, a00);
+        a01 = madd(q0, x1, a01);
+        a10 = madd(q1, x0, a10);
+        a11 = madd(q1, x1, a11);
+        a20 = madd(q2, x0, a20);
+        a21 = madd(q2, x1, a21);
+        a30 = madd(q3, x0, a30);
+        a31 = madd(q3, x1, a31);
+      }
+      const s0 = sBase + (jj as usize) * mpBytes;
+      v128.store(s0, sum4x4(a00, a10, a20, a30));
+      v128.store(s0 + mpBytes, sum4x4(a01, a11, a21, a31));
+    }
+    if (jj < nk) {
+      let k0 = kBase + (jj as usize) * kStride;
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let qp = qBase;
+      while (qEnd > qp) {
+        const x0 = v128.load(k0);
+        a0 = madd(v128.load(qp), x0, a0);
+        a1 = madd(v128.load(qp, 16), x0, a1);
+        a2 = madd(v128.load(qp, 32), x0, a2);
+        a3 = madd(v128.load(qp, 48), x0, a3);
+        k0 += 16;
+        qp += 64;
+      }
+      if (tail) {
+        const x0 = loadTail(k0, tail);
+        a0 = madd(v128.load(qp), x0, a0);
+        a1 = madd(v128.load(qp, 16), x0, a1);
+        a2 = madd(v128.load(qp, 32), x0, a2);
+        a3 = madd(v128.load(qp, 48), x0, a3);
+      }
+      v128.store(sBase + (jj as usize) * mpBytes, sum4x4(a0, a1, a2, a3));
+    }
   }
 }
 

@@ -59,12 +59,3 @@ export function tanh4(x: v128): v128 {
 export function madd(a: v128, b: v128, c: v128): v128 {
   return f32x4.add(f32x4.mul(a, b), c);
 }
-
-/** q0·k[0] + q1·k[1] + q2·k[2] + q3·k[3] (k's elements splatted), summed as a tree. */
-// @ts-ignore: decorator
-@inline
-export function dot4(q0: v128, q1: v128, q2: v128, q3: v128, kp: usize): v128 {
-  const p01 = f32x4.add(f32x4.mul(q0, v128.load32_splat(kp)), f32x4.mul(q1, v128.load32_splat(kp, 4)));
-  const p23 = f32x4.add(f32x4.mul(q2, v128.load32_splat(kp, 8)), f32x4.mul(q3, v128.load32_splat(kp, 12)));
-  return f32x4.add(p01, p23);
-}

@@ -73,11 +73,13 @@ if (want('prefill') || want('decode')) {
     }
     if (want('decode')) {
       const L = 2048;
-      const q = be.tensor(rand(32 * 64, 7), [1, 1, 32, 64]);
-      const k = be.tensor(rand(L * 8 * 64, 8), [1, L, 8, 64]);
-      const v = be.tensor(rand(L * 8 * 64, 9), [1, L, 8, 64]);
-      const ms = await time(() => gqa(q, k, v, { kvLength: L }));
-      report('gqa decode 32/8/64 over 2048', threads, ms, `${((2 * L * 8 * 64 * 4) / ms / 1e6).toFixed(1)} GB/s of K/V`);
+      for (const [hq, hkv, d] of [[32, 8, 64], [32, 4, 64], [32, 8, 128]]) {
+        const q = be.tensor(rand(hq * d, 7), [1, 1, hq, d]);
+        const k = be.tensor(rand(L * hkv * d, 8), [1, L, hkv, d]);
+        const v = be.tensor(rand(L * hkv * d, 9), [1, L, hkv, d]);
+        const ms = await time(() => gqa(q, k, v, { kvLength: L }));
+        report(`gqa decode ${hq}/${hkv}/${d} over ${L}`, threads, ms, `${((2 * L * hkv * d * 4) / ms / 1e6).toFixed(1)} GB/s of K/V`);
+      }
     }
     be.dispose();
   }

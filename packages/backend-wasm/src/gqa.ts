@@ -84,7 +84,7 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>): void {
   }
   const headChunks = Math.ceil(group / headChunk);
   const mpMax = align(tileQ * headChunk, 4);
-  const stride = align((p.headDim * mpMax + TILE_K * mpMax + mpMax * p.headDimV + 4 * mpMax) * 4, 64);
+  const stride = align((align(p.headDim, 4) * mpMax + TILE_K * mpMax + mpMax * p.headDimV + 4 * mpMax) * 4, 64);
   // Packed K/V rows per (batch, KV head): keys up to the last one a query may see.
   let packRows = 0;
   for (let b = 0; b < p.batch; b++) {

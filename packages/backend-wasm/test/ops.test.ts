@@ -140,11 +140,16 @@ describe.each([1, 2])('wasm backend, %i thread(s)', (threads) => {
       ['MHA (Hkv = Hq)', { q: [1, 9, 3, 8], kv: [9, 3, 8] }],
       ['MQA with 48 query heads (split into head chunks)', { q: [1, 3, 48, 8], kv: [5, 1, 8] }],
       ['decode over a cache with NaN past kvLength', { q: [1, 1, 8, 64], kv: [300, 2, 64], opts: { kvLength: [257] }, garbage: true }],
-      // Decode score kernels: 4-head groups (16-byte Qt rows, tree sums), 8 rows, and 8 + 4
-      // rows, each with key counts that leave 1-3 keys past the 4-key passes.
+      // Tiles under 16 rows (scoresDimLanes: 4 rows × 2 keys, dims in the lanes): 4, 8 and
+      // 12 rows, an odd key count (one key left past the pairs), 3-head groups (a zero
+      // padding row), d % 4 = 1 and 3 (the zero-padded chunk), and 2 queries of a
+      // speculative block in one tile (rows at two positions).
       ['decode, 4-head groups, d 64, 130 keys', { q: [1, 1, 8, 64], kv: [130, 2, 64] }],
       ['decode, 8-head groups, 131 keys', { q: [1, 1, 16, 32], kv: [131, 2, 32] }],
-      ['decode, 12-head groups (8 + 4 rows), 39 keys', { q: [1, 1, 24, 16], kv: [39, 2, 16] }],
+      ['decode, 12-head groups, 39 keys', { q: [1, 1, 24, 16], kv: [39, 2, 16] }],
+      ['decode, 3-head groups, d 7, 33 keys', { q: [1, 1, 6, 7], kv: [33, 2, 7] }],
+      ['decode, 4-head groups, d 5, 129 keys past kvLength garbage', { q: [1, 1, 8, 5], kv: [140, 2, 5], opts: { kvLength: [129] }, garbage: true }],
+      ['2 queries × 4-head groups (8 rows at two positions), d 12', { q: [1, 2, 8, 12], kv: [67, 2, 12] }],
       ['speculative block of 3 queries at the end of a ragged batch', { q: [2, 3, 4, 16], kv: [90, 2, 16], opts: { kvLength: [90, 41] }, garbage: true }],
       ['explicit queryOffset', { q: [2, 4, 2, 8], kv: [30, 1, 8], opts: { kvLength: [30, 20], queryOffset: [10, 0] } }],
       ['sliding window 33 over several key blocks', { q: [1, 70, 4, 16], kv: [150, 2, 16], opts: { window: 33 } }],
