@@ -153,7 +153,8 @@ function tile(b: i32, g: i32, hc: i32, qt: i32): void {
     for (let r = 0; r < Mp; r++) store<i32>(sPos + ((r as usize) << 2), r < M ? pmin + r / nh : pmax);
     const d4 = d & ~3;
     // Tiles under 16 rows (decode) keep dims in the lanes for scoresDimLanes: per group of
-    // 4 rows, 4-dim chunks of the 4 rows side by side, then a zero-padded chunk for d % 4.
+    // 4 rows, 4-dim chunks of the 4 rows side by side, then the d % 4 dims left, each as
+    // one vector of the 4 rows.
     const dimLanes = Mp < 16;
     for (let rv = 0; rv < Mp; rv += 4) {
       // Row r's q; padding rows (past M) are zeros and point at row rv, so nothing past q is read.
@@ -360,7 +361,8 @@ function scoresRows4(rb: i32, Mp: i32, kBase: usize, kStride: usize, nk: i32): v
 
 /**
  * Qc of 4 rows (q at p0..p3, scaled) for scoresDimLanes: chunk c holds dims [4c, 4c + 4)
- * of row 0, 1, 2, 3 (64 bytes); the chunk of d % 4 dims is zero-padded.
+ * of row 0, 1, 2, 3 (64 bytes); then each of the d % 4 dims left as one vector of the 4
+ * rows (as in Qt), for addTailDims.
  */
 function packDimLanes(dst: usize, p0: usize, p1: usize, p2: usize, p3: usize, has1: bool, has2: bool, has3: bool, qScale: v128): void {
   const zero = f32x4.splat(0);
@@ -374,22 +376,25 @@ function packDimLanes(dst: usize, p0: usize, p1: usize, p2: usize, p3: usize, ha
     v128.store(dst, has3 ? f32x4.mul(v128.load(p3 + to), qScale) : zero, 48);
     dst += 64;
   }
-  if (t < d) {
-    const n = d - t;
+  for (; t < d; t++) {
     const to = (t as usize) << 2;
-    v128.store(dst, f32x4.mul(loadTail(p0 + to, n), qScale));
-    v128.store(dst, has1 ? f32x4.mul(loadTail(p1 + to, n), qScale) : zero, 16);
-    v128.store(dst, has2 ? f32x4.mul(loadTail(p2 + to, n), qScale) : zero, 32);
-    v128.store(dst, has3 ? f32x4.mul(loadTail(p3 + to, n), qScale) : zero, 48);
+    let x = f32x4.replace_lane(zero, 0, load<f32>(p0 + to));
+    if (has1) x = f32x4.replace_lane(x, 1, load<f32>(p1 + to));
+    if (has2) x = f32x4.replace_lane(x, 2, load<f32>(p2 + to));
+    if (has3) x = f32x4.replace_lane(x, 3, load<f32>(p3 + to));
+    v128.store(dst, f32x4.mul(x, qScale));
+    dst += 16;
   }
 }
 
-/** n < 4 floats at p in the low lanes, zeros above (nothing past p + 4n is read). */
-function loadTail(p: usize, n: i32): v128 {
-  let x = f32x4.replace_lane(f32x4.splat(0), 0, load<f32>(p));
-  if (n > 1) x = f32x4.replace_lane(x, 1, load<f32>(p, 4));
-  if (n > 2) x = f32x4.replace_lane(x, 2, load<f32>(p, 8));
-  return x;
+/** s (4 rows' scores against the key at kp) plus the products of the d % 4 = n dims left (Qc at qp). */
+// @ts-ignore: decorator
+@inline
+function addTailDims(s: v128, qp: usize, kp: usize, n: i32): v128 {
+  s = madd(v128.load(qp), v128.load32_splat(kp), s);
+  if (n > 1) s = madd(v128.load(qp, 16), v128.load32_splat(kp, 4), s);
+  if (n > 2) s = madd(v128.load(qp, 32), v128.load32_splat(kp, 8), s);
+  return s;
 }
 
 /** [Σ a0, Σ a1, Σ a2, Σ a3]: the lanes of each vector summed, as 6 shuffles and 3 adds. */
@@ -442,21 +447,14 @@ function scoresDimLanes(Mp: i32, kBase: usize, kStride: usize, nk: i32): void {
         k1 += 16;
         qp += 64;
       }
+      let s0 = sum4x4(a00, a10, a20, a30), s1 = sum4x4(a01, a11, a21, a31);
       if (tail) {
-        const x0 = loadTail(k0, tail), x1 = loadTail(k1, tail);
-        const q0 = v128.load(qp), q1 = v128.load(qp, 16), q2 = v128.load(qp, 32), q3 = v128.load(qp, 48);
-        a00 = madd(q0, x0, a00);
-        a01 = madd(q0, x1, a01);
-        a10 = madd(q1, x0, a10);
-        a11 = madd(q1, x1, a11);
-        a20 = madd(q2, x0, a20);
-        a21 = madd(q2, x1, a21);
-        a30 = madd(q3, x0, a30);
-        a31 = madd(q3, x1, a31);
+        s0 = addTailDims(s0, qp, k0, tail);
+        s1 = addTailDims(s1, qp, k1, tail);
       }
-      const s0 = sBase + (jj as usize) * mpBytes;
-      v128.store(s0, sum4x4(a00, a10, a20, a30));
-      v128.store(s0 + mpBytes, sum4x4(a01, a11, a21, a31));
+      const sp = sBase + (jj as usize) * mpBytes;
+      v128.store(sp, s0);
+      v128.store(sp + mpBytes, s1);
     }
     if (jj < nk) {
       let k0 = kBase + (jj as usize) * kStride;
@@ -471,14 +469,9 @@ function scoresDimLanes(Mp: i32, kBase: usize, kStride: usize, nk: i32): void {
         k0 += 16;
         qp += 64;
       }
-      if (tail) {
-        const x0 = loadTail(k0, tail);
-        a0 = madd(v128.load(qp), x0, a0);
-        a1 = madd(v128.load(qp, 16), x0, a1);
-        a2 = madd(v128.load(qp, 32), x0, a2);
-        a3 = madd(v128.load(qp, 48), x0, a3);
-      }
-      v128.store(sBase + (jj as usize) * mpBytes, sum4x4(a0, a1, a2, a3));
+      let s0 = sum4x4(a0, a1, a2, a3);
+      if (tail) s0 = addTailDims(s0, qp, k0, tail);
+      v128.store(sBase + (jj as usize) * mpBytes, s0);
     }
   }
 }
