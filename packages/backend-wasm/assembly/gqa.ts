@@ -316,8 +316,61 @@ function scores(Mp: i32, kBase: usize, kStride: usize, nk: i32): void {
       v128.store(s0, a0); v128.store(s0, a1, 16); v128.store(s0, a2, 32); v128.store(s0, a3, 48);
     }
   }
-  // Rows left past the 16-row blocks (Mp % 16 of a tile of 16 or more rows).
-  for (; rb < Mp; rb += 4) scoresRows4(rb, Mp, kBase, kStride, nk);
+  // Rows left past the 16-row blocks (Mp % 16 of a tile of 16 or more rows, e.g. 24 for
+  // 12 heads per KV head): 8 rows × 4 keys (a 12-head prefill is 7% slower with two
+  // 4-row passes instead), then 4 rows.
+  for (; rb + 8 <= Mp; rb += 8) scoresRows8(rb, Mp, kBase, kStride, nk);
+  if (rb < Mp) scoresRows4(rb, Mp, kBase, kStride, nk);
+}
+
+/** Rows [rb, rb + 8) against nk keys: 8 rows × 4 keys per pass (2 row vectors, 4 splatted keys). */
+function scoresRows8(rb: i32, Mp: i32, kBase: usize, kStride: usize, nk: i32): void {
+  const n = d;
+  const mpBytes = (Mp as usize) << 2;
+  const qBase = sQt + ((rb as usize) << 2);
+  const sBase = sS + ((rb as usize) << 2);
+  let jj = 0;
+  for (; jj + 4 <= nk; jj += 4) {
+    const k0 = kBase + (jj as usize) * kStride;
+    const k1 = k0 + kStride, k2 = k1 + kStride, k3 = k2 + kStride;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+    let qp = qBase;
+    for (let t = 0; t < n; t++) {
+      const to = (t as usize) << 2;
+      const qa = v128.load(qp), qb = v128.load(qp, 16);
+      const x0 = v128.load32_splat(k0 + to), x1 = v128.load32_splat(k1 + to);
+      const x2 = v128.load32_splat(k2 + to), x3 = v128.load32_splat(k3 + to);
+      a0 = madd(qa, x0, a0);
+      b0 = madd(qb, x0, b0);
+      a1 = madd(qa, x1, a1);
+      b1 = madd(qb, x1, b1);
+      a2 = madd(qa, x2, a2);
+      b2 = madd(qb, x2, b2);
+      a3 = madd(qa, x3, a3);
+      b3 = madd(qb, x3, b3);
+      qp += mpBytes;
+    }
+    const s0 = sBase + (jj as usize) * mpBytes;
+    v128.store(s0, a0); v128.store(s0, b0, 16);
+    v128.store(s0 + mpBytes, a1); v128.store(s0 + mpBytes, b1, 16);
+    v128.store(s0 + 2 * mpBytes, a2); v128.store(s0 + 2 * mpBytes, b2, 16);
+    v128.store(s0 + 3 * mpBytes, a3); v128.store(s0 + 3 * mpBytes, b3, 16);
+  }
+  for (; jj < nk; jj++) {
+    const k0 = kBase + (jj as usize) * kStride;
+    let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
+    let qp = qBase;
+    for (let t = 0; t < n; t++) {
+      const x0 = v128.load32_splat(k0 + ((t as usize) << 2));
+      a0 = madd(v128.load(qp), x0, a0);
+      b0 = madd(v128.load(qp, 16), x0, b0);
+      qp += mpBytes;
+    }
+    const s0 = sBase + (jj as usize) * mpBytes;
+    v128.store(s0, a0);
+    v128.store(s0, b0, 16);
+  }
 }
 
 /** Rows [rb, rb + 4) against nk keys from Qt: 4 rows × 4 keys per pass, then 1. */

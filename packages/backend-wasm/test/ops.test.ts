@@ -150,6 +150,9 @@ describe.each([1, 2])('wasm backend, %i thread(s)', (threads) => {
       ['decode, 3-head groups, d 7, 33 keys', { q: [1, 1, 6, 7], kv: [33, 2, 7] }],
       ['decode, 4-head groups, d 5, 129 keys past kvLength garbage', { q: [1, 1, 8, 5], kv: [140, 2, 5], opts: { kvLength: [129] }, garbage: true }],
       ['2 queries × 4-head groups (8 rows at two positions), d 12', { q: [1, 2, 8, 12], kv: [67, 2, 12] }],
+      // Tiles of 16+ rows with rows left past the 16-row blocks: 24 (16 + 8) and 28 (16 + 8 + 4).
+      ['prefill, 12-head groups (24-row tiles), 133 keys', { q: [1, 133, 24, 16], kv: [133, 2, 16] }],
+      ['prefill, 7-head groups (28-row tiles)', { q: [1, 6, 14, 8], kv: [6, 2, 8] }],
       ['speculative block of 3 queries at the end of a ragged batch', { q: [2, 3, 4, 16], kv: [90, 2, 16], opts: { kvLength: [90, 41] }, garbage: true }],
       ['explicit queryOffset', { q: [2, 4, 2, 8], kv: [30, 1, 8], opts: { kvLength: [30, 20], queryOffset: [10, 0] } }],
       ['sliding window 33 over several key blocks', { q: [1, 70, 4, 16], kv: [150, 2, 16], opts: { window: 33 } }],
