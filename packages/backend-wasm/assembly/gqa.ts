@@ -13,7 +13,8 @@
  *   against a splatted key element, no horizontal sums, in a 16 rows × 2 keys micro-kernel
  *   (8 accumulators). Smaller tiles (decode: one query × a group of heads) keep 4 dims in
  *   the lanes instead (scoresDimLanes): 4 rows × 2 keys of plain dot products, one
- *   horizontal sum per score, and 6 loads per 8 multiply-adds instead of 20.
+ *   horizontal sum per score, and 6 loads per 8 multiply-adds instead of 20; 1 or 2 rows
+ *   left in a group of 4 (MHA, odd groups) go one row × 4 keys at a time (scoresOneRow).
  * - Keys are visited in blocks of `tileK` inside [jStart, jEnd): the range a causal or
  *   sliding window allows and never past kvLength (entries past it may be NaN garbage
  *   and are never read). Blocks wholly visible to every row skip per-element masking.
@@ -23,7 +24,8 @@
  *   softmax: block max, alpha = 2^(m_old - m_new), P = 2^(S - m_new) (simd-math exp2n4).
  *   A row that has seen only -Inf uses 0 as its max, so 2^(-Inf) adds exactly 0.
  * - O[r] = alpha·O[r] + Σ P·V with a 2 rows × 16 dims micro-kernel (8 accumulators), each
- *   16-dim slice of the V block for every row pair in turn (the slice stays in L1);
+ *   16-dim slice of the V block for every row pair in turn (the slice stays in L1); a row
+ *   without a partner goes 4 keys at a time over whole V rows (accumulateTail);
  *   in partly visible blocks each row visits only its visible keys (a NaN in a value it
  *   cannot see must not reach it through 0·NaN).
  * - Out = O / (l + 2^(sink - m)) (a sink joins the denominator only), or zeros where l = 0:
@@ -212,7 +214,7 @@ function tile(b: i32, g: i32, hc: i32, qt: i32): void {
     }
     for (let j0 = jStart; j0 < jEnd; j0 += tileK) {
       const nk = min(tileK, jEnd - j0);
-      scores(Mp, kHead + (j0 as usize) * kStride, kStride, nk);
+      scores(M, Mp, kHead + (j0 as usize) * kStride, kStride, nk);
       if (softcap > 0) applySoftcap(Mp, nk);
       if (mask) applyMask(b, h0, nh, i0, M, Mp, j0, nk);
       const full = (!causal || j0 + nk - 1 <= pmin) && (window == 0 || j0 > pmax - window);
@@ -261,10 +263,10 @@ function tile(b: i32, g: i32, hc: i32, qt: i32): void {
   }
 }
 
-/** S[jj][r] = <Qt[:, r], k_jj> for nk keys at kBase (kStride bytes apart), all Mp rows. */
-function scores(Mp: i32, kBase: usize, kStride: usize, nk: i32): void {
+/** S[jj][r] = <Qt[:, r], k_jj> for nk keys at kBase (kStride bytes apart), all Mp rows (M real). */
+function scores(M: i32, Mp: i32, kBase: usize, kStride: usize, nk: i32): void {
   if (Mp < 16) {
-    scoresDimLanes(Mp, kBase, kStride, nk);
+    scoresDimLanes(M, Mp, kBase, kStride, nk);
     return;
   }
   const n = d;
@@ -468,13 +470,18 @@ function sum4x4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
  * passes) 0.340 -> 0.338 ms; 32/8/128 unchanged at ~0.88 ms, where K/V (16 MiB) come from
  * L3. Unrolling the dim loop twice measured 10% slower (V8 spills the 8 accumulators).
  */
-function scoresDimLanes(Mp: i32, kBase: usize, kStride: usize, nk: i32): void {
+function scoresDimLanes(M: i32, Mp: i32, kBase: usize, kStride: usize, nk: i32): void {
   const d4 = d & ~3;
   const tail = d - d4;
   const mpBytes = (Mp as usize) << 2;
   const groupBytes = (((d + 3) & ~3) as usize) << 4;
   const chunksEnd = (d4 as usize) << 4;
   for (let rb = 0; rb < Mp; rb += 4) {
+    if (M - rb <= 2) {
+      // 1 or 2 real rows (MHA; groups of 2, 5, 6...): one row at a time, not 4 with padding.
+      for (let r = rb; r < M; r++) scoresOneRow(r, Mp, kBase, kStride, nk);
+      break;
+    }
     const qBase = sQt + ((rb >> 2) as usize) * groupBytes;
     const qEnd = qBase + chunksEnd;
     const sBase = sS + ((rb as usize) << 2);
@@ -526,6 +533,75 @@ function scoresDimLanes(Mp: i32, kBase: usize, kStride: usize, nk: i32): void {
       if (tail) s0 = addTailDims(s0, qp, k0, tail);
       v128.store(sBase + (jj as usize) * mpBytes, s0);
     }
+  }
+}
+
+/**
+ * Scores of row r alone from Qc (its lane of each 64-byte chunk): 1 row × 4 keys per pass,
+ * dims in the lanes, one horizontal sum per 4 keys (sum4x4 gives the 4 keys' scores). For
+ * a group with 1 or 2 rows left, where the 4-row kernel would spend half or more of its
+ * work on zero padding rows. With accumulateTail's keys-outer P·V, decode over 2048 keys
+ * (1 thread, ab.mjs medians): MHA 32/32/128 9.17 -> 5.30 ms (over 512 keys 2.23 -> 1.16),
+ * 5-head groups 40/8/128 2.90 -> 1.92, 7-head 28/4/128 0.95 -> 0.75, 3-head 24/8/64 0.76
+ * -> 0.56, 2-head 16/8/64 0.455 -> 0.414; 4-head groups unchanged.
+ */
+function scoresOneRow(r: i32, Mp: i32, kBase: usize, kStride: usize, nk: i32): void {
+  const d4 = d & ~3;
+  const tail = d - d4;
+  const mpBytes = (Mp as usize) << 2;
+  const group = sQt + ((r >> 2) as usize) * ((((d + 3) & ~3) as usize) << 4);
+  const lane = ((r & 3) as usize) << 2;
+  const qBase = group + (lane << 2);
+  const qEnd = group + ((d4 as usize) << 4);
+  const qTail = qEnd + lane; // row r's q[d4 + i] at qTail + 16·i
+  let sp = sS + ((r as usize) << 2);
+  let jj = 0;
+  for (; jj + 4 <= nk; jj += 4) {
+    let k0 = kBase + (jj as usize) * kStride;
+    let k1 = k0 + kStride, k2 = k1 + kStride, k3 = k2 + kStride;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let qp = qBase;
+    while (qEnd > qp) {
+      const qv = v128.load(qp);
+      a0 = madd(qv, v128.load(k0), a0);
+      a1 = madd(qv, v128.load(k1), a1);
+      a2 = madd(qv, v128.load(k2), a2);
+      a3 = madd(qv, v128.load(k3), a3);
+      k0 += 16;
+      k1 += 16;
+      k2 += 16;
+      k3 += 16;
+      qp += 64;
+    }
+    let s4 = sum4x4(a0, a1, a2, a3);
+    for (let i = 0; i < tail; i++) {
+      const io = (i as usize) << 2;
+      let kv = f32x4.replace_lane(f32x4.splat(load<f32>(k0 + io)), 1, load<f32>(k1 + io));
+      kv = f32x4.replace_lane(f32x4.replace_lane(kv, 2, load<f32>(k2 + io)), 3, load<f32>(k3 + io));
+      s4 = madd(v128.load32_splat(qTail + (io << 2)), kv, s4);
+    }
+    store<f32>(sp, f32x4.extract_lane(s4, 0));
+    store<f32>(sp + mpBytes, f32x4.extract_lane(s4, 1));
+    store<f32>(sp + 2 * mpBytes, f32x4.extract_lane(s4, 2));
+    store<f32>(sp + 3 * mpBytes, f32x4.extract_lane(s4, 3));
+    sp += 4 * mpBytes;
+  }
+  for (; jj < nk; jj++) {
+    let k0 = kBase + (jj as usize) * kStride;
+    let a0 = f32x4.splat(0);
+    let qp = qBase;
+    while (qEnd > qp) {
+      a0 = madd(v128.load(qp), v128.load(k0), a0);
+      k0 += 16;
+      qp += 64;
+    }
+    let sc = f32x4.extract_lane(sum4x4(a0, a0, a0, a0), 0);
+    for (let i = 0; i < tail; i++) {
+      const io = (i as usize) << 2;
+      sc += load<f32>(qTail + (io << 2)) * load<f32>(k0 + io);
+    }
+    store<f32>(sp, sc);
+    sp += mpBytes;
   }
 }
 
@@ -723,40 +799,58 @@ function accumulatePair(r: i32, t: i32, Mp: i32, vBase: usize, vStride: usize, l
   v128.store(o1p, b0); v128.store(o1p, b1, 16); v128.store(o1p, b2, 32); v128.store(o1p, b3, 48);
 }
 
-/** Rows [r0, r0 + rows) from dim t0 on, over keys [lo, hi): 4 dims per vector, then scalars. */
+/**
+ * Rows [r0, r0 + rows) from dim t0 on, over keys [lo, hi), each row alone: a row with no
+ * partner (MHA, an odd group, a masked block's rows at different positions) and the dims
+ * past the pairs' 16-wide slices. Keys go 4 at a time with the row's O slice in memory
+ * (L1): each step reads 4 whole V rows front to back, so a cache in place (V rows Hkv·dv
+ * floats apart, 16 KiB for MHA 32 × 128) streams, and no add chain waits on the one
+ * before it. (Dims outer with one accumulator per 4 dims made every key wait on the add
+ * of the previous one: MHA decode 32/32/128 over 2048 keys took 9.2 ms.)
+ */
 function accumulateTail(r0: i32, rows: i32, t0: i32, Mp: i32, vBase: usize, vStride: usize, lo: i32, hi: i32): void {
   const n = dv;
+  const n4 = t0 + ((n - t0) & ~3);
   const mpBytes = (Mp as usize) << 2;
   const rowBytes = (n as usize) << 2;
+  const t0Bytes = (t0 as usize) << 2;
+  const n4Bytes = (n4 as usize) << 2;
   for (let r = r0; r < r0 + rows; r++) {
     const al = load<f32>(sAlpha + ((r as usize) << 2));
     const op = sO + (r as usize) * rowBytes;
-    const pBase = sS + ((r as usize) << 2) + (lo as usize) * mpBytes;
-    const vFirst = vBase + (lo as usize) * vStride;
-    let t = t0;
-    for (; t + 4 <= n; t += 4) {
-      const to = (t as usize) << 2;
-      let a = f32x4.mul(v128.load(op + to), f32x4.splat(al));
-      let vp = vFirst + to;
-      let pp = pBase;
-      for (let jj = lo; jj < hi; jj++) {
-        a = madd(v128.load32_splat(pp), v128.load(vp), a);
-        vp += vStride;
-        pp += mpBytes;
+    const alV = f32x4.splat(al);
+    for (let o = t0Bytes; o < n4Bytes; o += 16) v128.store(op + o, f32x4.mul(v128.load(op + o), alV));
+    for (let t = n4; t < n; t++) store<f32>(op + ((t as usize) << 2), load<f32>(op + ((t as usize) << 2)) * al);
+    let pp = sS + ((r as usize) << 2) + (lo as usize) * mpBytes;
+    let vp = vBase + (lo as usize) * vStride;
+    let jj = lo;
+    for (; jj + 4 <= hi; jj += 4) {
+      const p0 = v128.load32_splat(pp), p1 = v128.load32_splat(pp + mpBytes);
+      const p2 = v128.load32_splat(pp + 2 * mpBytes), p3 = v128.load32_splat(pp + 3 * mpBytes);
+      const v1 = vp + vStride, v2 = v1 + vStride, v3 = v2 + vStride;
+      for (let o = t0Bytes; o < n4Bytes; o += 16) {
+        const s01 = f32x4.add(f32x4.mul(p0, v128.load(vp + o)), f32x4.mul(p1, v128.load(v1 + o)));
+        const s23 = f32x4.add(f32x4.mul(p2, v128.load(v2 + o)), f32x4.mul(p3, v128.load(v3 + o)));
+        v128.store(op + o, f32x4.add(v128.load(op + o), f32x4.add(s01, s23)));
       }
-      v128.store(op + to, a);
+      for (let t = n4; t < n; t++) {
+        const to = (t as usize) << 2;
+        const s01 = f32x4.extract_lane(p0, 0) * load<f32>(vp + to) + f32x4.extract_lane(p1, 0) * load<f32>(v1 + to);
+        const s23 = f32x4.extract_lane(p2, 0) * load<f32>(v2 + to) + f32x4.extract_lane(p3, 0) * load<f32>(v3 + to);
+        store<f32>(op + to, load<f32>(op + to) + (s01 + s23));
+      }
+      pp += 4 * mpBytes;
+      vp += 4 * vStride;
     }
-    for (; t < n; t++) {
-      const to = (t as usize) << 2;
-      let a = load<f32>(op + to) * al;
-      let vp = vFirst + to;
-      let pp = pBase;
-      for (let jj = lo; jj < hi; jj++) {
-        a += load<f32>(pp) * load<f32>(vp);
-        vp += vStride;
-        pp += mpBytes;
+    for (; jj < hi; jj++) {
+      const p0 = v128.load32_splat(pp);
+      for (let o = t0Bytes; o < n4Bytes; o += 16) v128.store(op + o, madd(p0, v128.load(vp + o), v128.load(op + o)));
+      for (let t = n4; t < n; t++) {
+        const to = (t as usize) << 2;
+        store<f32>(op + to, load<f32>(op + to) + f32x4.extract_lane(p0, 0) * load<f32>(vp + to));
       }
-      store<f32>(op + to, a);
+      pp += mpBytes;
+      vp += vStride;
     }
   }
 }

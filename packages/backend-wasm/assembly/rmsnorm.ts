@@ -10,9 +10,10 @@
  * If the f64 total is still not finite (|h| > ~4e18) the row is redone in f64 with
  * scaling by its max |h|.
  *
- * Measured (bench/quick.mjs --cpu, 1 thread, Zen 5): [2048, 4096] 2.8 ms, at the DRAM limit
- * (read + read-for-ownership + write; 56-74% of a memcpy's bandwidth, which streams its
- * stores); 0.165 ns/element in cache. onnxruntime-web: 25 ms.
+ * Measured (1 thread, Zen 5): [2048, 4096] 2.35-2.5 ms, 47-51% of a TypedArray copy's
+ * bandwidth (a plain wasm v128 copy loop reaches 94-96% of it, so read-for-ownership is
+ * not the cap); without the weight multiply 66%. Fused passes, row blocks and 8
+ * accumulators measured no faster (see the package README). onnxruntime-web: 20-25 ms.
  */
 import { P_RMS_X, P_RMS_RESIDUAL, P_RMS_WEIGHT, P_RMS_OUT, P_RMS_SUM, P_RMS_HIDDEN, P_RMS_EPS, P_RMS_OFFSET } from './params';
 

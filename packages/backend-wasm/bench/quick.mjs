@@ -73,7 +73,7 @@ if (want('prefill') || want('decode')) {
     }
     if (want('decode')) {
       const L = 2048;
-      for (const [hq, hkv, d] of [[32, 8, 64], [32, 4, 64], [32, 8, 128]]) {
+      for (const [hq, hkv, d] of [[32, 8, 64], [32, 4, 64], [32, 8, 128], [32, 32, 128]]) {
         const q = be.tensor(rand(hq * d, 7), [1, 1, hq, d]);
         const k = be.tensor(rand(L * hkv * d, 8), [1, L, hkv, d]);
         const v = be.tensor(rand(L * hkv * d, 9), [1, L, hkv, d]);

@@ -150,6 +150,14 @@ describe.each([1, 2])('wasm backend, %i thread(s)', (threads) => {
       ['decode, 3-head groups, d 7, 33 keys', { q: [1, 1, 6, 7], kv: [33, 2, 7] }],
       ['decode, 4-head groups, d 5, 129 keys past kvLength garbage', { q: [1, 1, 8, 5], kv: [140, 2, 5], opts: { kvLength: [129] }, garbage: true }],
       ['2 queries × 4-head groups (8 rows at two positions), d 12', { q: [1, 2, 8, 12], kv: [67, 2, 12] }],
+      // One or two rows left in a group of 4 (scoresOneRow) and rows without a partner in
+      // P·V (accumulateTail: 4 keys at a time, then 1; scalar dims past the vectors).
+      ['MHA decode, d 128, 131 keys', { q: [1, 1, 4, 128], kv: [131, 4, 128] }],
+      ['MHA decode, d 7, dv 6, 67 keys', { q: [1, 1, 2, 7], kv: [67, 2, 6] }],
+      ['decode, 2-head groups, 38 keys', { q: [1, 1, 4, 16], kv: [38, 2, 16] }],
+      ['decode, 5-head groups (4 rows + 1), d 12, 45 keys', { q: [1, 1, 10, 12], kv: [45, 2, 12] }],
+      ['decode, 6-head groups (4 rows + 2), 70 keys', { q: [1, 1, 12, 8], kv: [70, 2, 8] }],
+      ['MHA prefill with a window (rows alone in masked blocks), dv 9', { q: [1, 40, 3, 8], kv: [40, 3, 9], opts: { window: 7 } }],
       // Tiles of 16+ rows with rows left past the 16-row blocks: 24 (16 + 8) and 28 (16 + 8 + 4).
       ['prefill, 12-head groups (24-row tiles), 133 keys', { q: [1, 133, 24, 16], kv: [133, 2, 16] }],
       ['prefill, 7-head groups (28-row tiles)', { q: [1, 6, 14, 8], kv: [6, 2, 8] }],
