@@ -18,6 +18,7 @@ describe('rows', () => {
       'gqa-32-8-64-prefill512',
       'gqa-32-4-64-decode2048',
       'gqa-32-8-128-decode2048',
+      'gqa-32-32-128-decode2048',
     ]) {
       expect(ids).toContain(id);
     }
@@ -36,7 +37,8 @@ describe('rows', () => {
   });
 
   it('selectRows matches ids, ops and groups, case-insensitively, or by RegExp', () => {
-    expect(selectRows('decode').map((r) => r.id)).toEqual(['gqa-32-8-64-decode2048', 'gqa-32-4-64-decode2048', 'gqa-32-8-128-decode2048']);
+    expect(selectRows('decode').map((r) => r.id)).toEqual(['gqa-32-8-64-decode2048', 'gqa-32-4-64-decode2048', 'gqa-32-8-128-decode2048', 'gqa-32-32-128-decode2048']);
+    expect(ROWS.find((r) => r.id === 'gqa-32-32-128-decode2048')!.title).toBe('MHA 32/32/128 decode over 2048');
     expect(selectRows('RoPE').length).toBe(8);
     expect(selectRows(/^rmsnorm-/).length).toBe(3);
     expect(selectRows(['rmsnorm-1x4096', 'gqa-32-4']).map((r) => r.id)).toEqual(['rmsnorm-1x4096', 'add-rmsnorm-1x4096', 'gqa-32-4-64-prefill512', 'gqa-32-4-64-decode2048']);
