@@ -543,7 +543,9 @@ function scoresDimLanes(M: i32, Mp: i32, kBase: usize, kStride: usize, nk: i32):
  * work on zero padding rows. With accumulateTail's keys-outer P·V, decode over 2048 keys
  * (1 thread, ab.mjs medians): MHA 32/32/128 9.17 -> 5.30 ms (over 512 keys 2.23 -> 1.16),
  * 5-head groups 40/8/128 2.90 -> 1.92, 7-head 28/4/128 0.95 -> 0.75, 3-head 24/8/64 0.76
- * -> 0.56, 2-head 16/8/64 0.455 -> 0.414; 4-head groups unchanged.
+ * -> 0.56, 2-head 16/8/64 0.455 -> 0.414; 4-head groups unchanged. Two chunks per step
+ * (and two vectors per step in accumulateTail) keep more loads in flight when K/V come from
+ * DRAM: MHA over 2048 keys 3-18% faster, no change in cache.
  */
 function scoresOneRow(r: i32, Mp: i32, kBase: usize, kStride: usize, nk: i32): void {
   const d4 = d & ~3;
@@ -553,6 +555,7 @@ function scoresOneRow(r: i32, Mp: i32, kBase: usize, kStride: usize, nk: i32): v
   const lane = ((r & 3) as usize) << 2;
   const qBase = group + (lane << 2);
   const qEnd = group + ((d4 as usize) << 4);
+  const qEnd2 = group + ((d4 as usize) << 4 & ~(127 as usize)); // pairs of chunks
   const qTail = qEnd + lane; // row r's q[d4 + i] at qTail + 16·i
   let sp = sS + ((r as usize) << 2);
   let jj = 0;
@@ -561,7 +564,23 @@ function scoresOneRow(r: i32, Mp: i32, kBase: usize, kStride: usize, nk: i32): v
     let k1 = k0 + kStride, k2 = k1 + kStride, k3 = k2 + kStride;
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
     let qp = qBase;
-    while (qEnd > qp) {
+    while (qEnd2 > qp) {
+      const qv = v128.load(qp), qw = v128.load(qp, 64);
+      a0 = madd(qv, v128.load(k0), a0);
+      a1 = madd(qv, v128.load(k1), a1);
+      a2 = madd(qv, v128.load(k2), a2);
+      a3 = madd(qv, v128.load(k3), a3);
+      a0 = madd(qw, v128.load(k0, 16), a0);
+      a1 = madd(qw, v128.load(k1, 16), a1);
+      a2 = madd(qw, v128.load(k2, 16), a2);
+      a3 = madd(qw, v128.load(k3, 16), a3);
+      k0 += 32;
+      k1 += 32;
+      k2 += 32;
+      k3 += 32;
+      qp += 128;
+    }
+    if (qEnd > qp) {
       const qv = v128.load(qp);
       a0 = madd(qv, v128.load(k0), a0);
       a1 = madd(qv, v128.load(k1), a1);
@@ -571,7 +590,6 @@ function scoresOneRow(r: i32, Mp: i32, kBase: usize, kStride: usize, nk: i32): v
       k1 += 16;
       k2 += 16;
       k3 += 16;
-      qp += 64;
     }
     let s4 = sum4x4(a0, a1, a2, a3);
     for (let i = 0; i < tail; i++) {
@@ -828,7 +846,16 @@ function accumulateTail(r0: i32, rows: i32, t0: i32, Mp: i32, vBase: usize, vStr
       const p0 = v128.load32_splat(pp), p1 = v128.load32_splat(pp + mpBytes);
       const p2 = v128.load32_splat(pp + 2 * mpBytes), p3 = v128.load32_splat(pp + 3 * mpBytes);
       const v1 = vp + vStride, v2 = v1 + vStride, v3 = v2 + vStride;
-      for (let o = t0Bytes; o < n4Bytes; o += 16) {
+      let o = t0Bytes;
+      for (; o + 16 < n4Bytes; o += 32) {
+        const s01 = f32x4.add(f32x4.mul(p0, v128.load(vp + o)), f32x4.mul(p1, v128.load(v1 + o)));
+        const s23 = f32x4.add(f32x4.mul(p2, v128.load(v2 + o)), f32x4.mul(p3, v128.load(v3 + o)));
+        const t01 = f32x4.add(f32x4.mul(p0, v128.load(vp + o, 16)), f32x4.mul(p1, v128.load(v1 + o, 16)));
+        const t23 = f32x4.add(f32x4.mul(p2, v128.load(v2 + o, 16)), f32x4.mul(p3, v128.load(v3 + o, 16)));
+        v128.store(op + o, f32x4.add(v128.load(op + o), f32x4.add(s01, s23)));
+        v128.store(op + o, f32x4.add(v128.load(op + o, 16), f32x4.add(t01, t23)), 16);
+      }
+      if (o < n4Bytes) {
         const s01 = f32x4.add(f32x4.mul(p0, v128.load(vp + o)), f32x4.mul(p1, v128.load(v1 + o)));
         const s23 = f32x4.add(f32x4.mul(p2, v128.load(v2 + o)), f32x4.mul(p3, v128.load(v3 + o)));
         v128.store(op + o, f32x4.add(v128.load(op + o), f32x4.add(s01, s23)));
