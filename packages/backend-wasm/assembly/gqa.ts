@@ -551,11 +551,11 @@ function scoresOneRow(r: i32, Mp: i32, kBase: usize, kStride: usize, nk: i32): v
   const d4 = d & ~3;
   const tail = d - d4;
   const mpBytes = (Mp as usize) << 2;
-  const group = sQt + ((r >> 2) as usize) * ((((d + 3) & ~3) as usize) << 4);
+  const rowGroup = sQt + ((r >> 2) as usize) * ((((d + 3) & ~3) as usize) << 4); // Qc of rows r & ~3 ..
   const lane = ((r & 3) as usize) << 2;
-  const qBase = group + (lane << 2);
-  const qEnd = group + ((d4 as usize) << 4);
-  const qEnd2 = group + ((d4 as usize) << 4 & ~(127 as usize)); // pairs of chunks
+  const qBase = rowGroup + (lane << 2);
+  const qEnd = rowGroup + ((d4 as usize) << 4);
+  const qEnd2 = rowGroup + (((d4 as usize) << 4) & ~(127 as usize)); // pairs of chunks
   const qTail = qEnd + lane; // row r's q[d4 + i] at qTail + 16·i
   let sp = sS + ((r as usize) << 2);
   let jj = 0;
