@@ -1,6 +1,10 @@
 /**
  * Grouped-query attention (flash-attention style, f32), over work units `[start, end)`.
  *
+ * Units are tiles (below), taken one after another, or for a decode over K/V rows a page or
+ * more apart, block-major: key block 0 of every tile, then block 1... (each tile's state
+ * in its own scratch slot; src/gqa.ts decides and sizes the blocks).
+ *
  * A unit is one tile of rows: up to `tileQ` consecutive queries × up to `headChunk` query
  * heads of ONE key/value head group, so every K/V row loaded serves all the group's heads
  * (GQA's point: K/V traffic divided by Hq/Hkv). Units are numbered with the last query
@@ -49,7 +53,7 @@ import {
   P_GQA_BATCH, P_GQA_SEQ_Q, P_GQA_SEQ_KV, P_GQA_HEADS_Q, P_GQA_HEADS_KV, P_GQA_HEAD_DIM, P_GQA_HEAD_DIM_V,
   P_GQA_SCALE, P_GQA_CAUSAL, P_GQA_WINDOW, P_GQA_SOFTCAP, P_GQA_KV_LENGTH, P_GQA_QUERY_OFFSET,
   P_GQA_SCRATCH, P_GQA_SCRATCH_STRIDE, P_GQA_TILE_Q, P_GQA_HEAD_CHUNK, P_GQA_Q_TILES, P_GQA_HEAD_CHUNKS,
-  P_GQA_TILE_K, P_GQA_K_PACK, P_GQA_V_PACK, P_GQA_PACK_ROWS,
+  P_GQA_TILE_K, P_GQA_K_PACK, P_GQA_V_PACK, P_GQA_PACK_ROWS, P_GQA_BLOCK_MAJOR,
 } from './params';
 
 const NEG_INF: f32 = -Infinity;
@@ -63,8 +67,15 @@ let maskBatch: i32 = 0, maskHeads: i32 = 0, seqQ: i32 = 0, seqKV: i32 = 0, heads
 let d: i32 = 0, dv: i32 = 0, scale: f32 = 0, causal: bool = false, window: i32 = 0, softcap: f32 = 0;
 let kvLength: usize = 0, queryOffset: usize = 0, tileQ: i32 = 0, headChunk: i32 = 0, tileK: i32 = 0, group: i32 = 0;
 let kPack: usize = 0, vPack: usize = 0, packRows: usize = 0;
-// Scratch of this thread.
+// Scratch of this thread: S and alpha are shared, the rest is per tile (a slot).
 let sQt: usize = 0, sS: usize = 0, sO: usize = 0, sM: usize = 0, sL: usize = 0, sAlpha: usize = 0, sPos: usize = 0;
+let slot0: usize = 0, slotBytes: usize = 0, qtBytes: usize = 0, oBytes: usize = 0, mpMaxBytes: usize = 0;
+let qTiles: i32 = 0, headChunks: i32 = 0, perTile: i32 = 0;
+// The current tile (setTile): batch, first head, heads, first query, rows (M real, Mp
+// padded), positions, visible keys [jStart, jEnd), and where its K/V rows are.
+let tB: i32 = 0, tH0: i32 = 0, tNh: i32 = 0, tI0: i32 = 0, tM: i32 = 0, tMp: i32 = 0;
+let tPmin: i32 = 0, tPmax: i32 = 0, tJStart: i32 = 0, tJEnd: i32 = 0;
+let tKHead: usize = 0, tVHead: usize = 0, tKStride: usize = 0, tVStride: usize = 0;
 
 export function gqa(params: usize, start: i32, end: i32, thread: i32): void {
   q = load<u32>(params, P_GQA_Q);
@@ -94,47 +105,109 @@ export function gqa(params: usize, start: i32, end: i32, thread: i32): void {
   kPack = load<u32>(params, P_GQA_K_PACK);
   vPack = load<u32>(params, P_GQA_V_PACK);
   packRows = load<u32>(params, P_GQA_PACK_ROWS);
-  const qTiles = load<i32>(params, P_GQA_Q_TILES);
-  const headChunks = load<i32>(params, P_GQA_HEAD_CHUNKS);
+  qTiles = load<i32>(params, P_GQA_Q_TILES);
+  headChunks = load<i32>(params, P_GQA_HEAD_CHUNKS);
   group = headsQ / headsKV;
+  perTile = batch * headsKV * headChunks;
 
-  // Scratch layout (JS sizes it the same way in src/gqa.ts).
+  // Scratch layout (JS sizes it the same way in src/gqa.ts): S, alpha, then one slot per
+  // tile in flight: Qt or Qc (dims padded to 4), O, m, l, positions.
   const mpMax = (tileQ * headChunk + 3) & ~3;
-  sQt = (load<u32>(params, P_GQA_SCRATCH) as usize) + (thread as usize) * (load<u32>(params, P_GQA_SCRATCH_STRIDE) as usize);
-  sS = sQt + (((((d + 3) & ~3) * mpMax) as usize) << 2); // Qt or Qc (dims padded to 4)
-  sO = sS + (((tileK * mpMax) as usize) << 2);
-  sM = sO + (((mpMax * dv) as usize) << 2);
-  sL = sM + ((mpMax as usize) << 2);
-  sAlpha = sL + ((mpMax as usize) << 2);
-  sPos = sAlpha + ((mpMax as usize) << 2);
+  mpMaxBytes = (mpMax as usize) << 2;
+  sS = (load<u32>(params, P_GQA_SCRATCH) as usize) + (thread as usize) * (load<u32>(params, P_GQA_SCRATCH_STRIDE) as usize);
+  sAlpha = sS + (tileK as usize) * mpMaxBytes;
+  slot0 = sAlpha + mpMaxBytes;
+  qtBytes = (((d + 3) & ~3) as usize) * mpMaxBytes;
+  oBytes = (dv as usize) * mpMaxBytes;
+  slotBytes = qtBytes + oBytes + 3 * mpMaxBytes;
 
-  const perTile = batch * headsKV * headChunks;
+  if (load<i32>(params, P_GQA_BLOCK_MAJOR) == 0) {
+    useSlot(0);
+    for (let u = start; u < end; u++) {
+      setTile(u);
+      tileStart();
+      for (let j0 = tJStart; j0 < tJEnd; j0 += tileK) tileKeys(j0, min(tileK, tJEnd - j0));
+      tileFinish();
+    }
+    return;
+  }
+  // Block-major (decode: one query tile per KV head): every tile of [start, end) takes key
+  // block 0, then every tile block 1... The K/V rows of one key, all heads side by side,
+  // are then read together: each tile reads its head's slice of lines the hardware
+  // prefetcher fetched for the tile before, where tile by tile each head's rows start a new
+  // page per key (Hkv·d·4 bytes apart) and every row waits on a cache miss.
   for (let u = start; u < end; u++) {
-    const qt = qTiles - 1 - u / perTile;
-    let rest = u % perTile;
-    const hc = rest % headChunks;
-    rest /= headChunks;
-    const g = rest % headsKV;
-    const b = rest / headsKV;
-    tile(b, g, hc, qt);
+    useSlot(u - start);
+    setTile(u);
+    tileStart();
+  }
+  for (let kb = 0; ; kb++) {
+    let any = false;
+    for (let u = start; u < end; u++) {
+      setTile(u);
+      const j0 = tJStart + kb * tileK;
+      if (j0 >= tJEnd) continue;
+      useSlot(u - start);
+      tileKeys(j0, min(tileK, tJEnd - j0));
+      any = true;
+    }
+    if (!any) break;
+  }
+  for (let u = start; u < end; u++) {
+    useSlot(u - start);
+    setTile(u);
+    tileFinish();
   }
 }
 
-function tile(b: i32, g: i32, hc: i32, qt: i32): void {
-  const h0 = g * group + hc * headChunk;
-  const nh = min(headChunk, group - hc * headChunk);
-  const i0 = qt * tileQ;
-  const nq = min(tileQ, seqQ - i0);
-  const M = nq * nh;
-  const Mp = (M + 3) & ~3;
-  const kvLen = load<i32>(kvLength + ((b as usize) << 2));
-  const pmin = load<i32>(queryOffset + ((b as usize) << 2)) + i0;
-  const pmax = pmin + nq - 1;
-  let jStart = 0;
-  let jEnd = kvLen;
-  if (causal) jEnd = min(jEnd, pmax + 1);
-  if (window > 0) jStart = max(0, pmin - window + 1);
+/** Points the per-tile scratch at slot i. */
+function useSlot(i: i32): void {
+  sQt = slot0 + (i as usize) * slotBytes;
+  sO = sQt + qtBytes;
+  sM = sO + oBytes;
+  sL = sM + mpMaxBytes;
+  sPos = sL + mpMaxBytes;
+}
 
+/** Geometry of unit u (query tiles last first, then batch, KV head, head chunk) into the t* globals. */
+function setTile(u: i32): void {
+  const qt = qTiles - 1 - u / perTile;
+  let rest = u % perTile;
+  const hc = rest % headChunks;
+  rest /= headChunks;
+  const g = rest % headsKV;
+  const b = rest / headsKV;
+  tB = b;
+  tH0 = g * group + hc * headChunk;
+  tNh = min(headChunk, group - hc * headChunk);
+  tI0 = qt * tileQ;
+  const nq = min(tileQ, seqQ - tI0);
+  tM = nq * tNh;
+  tMp = (tM + 3) & ~3;
+  tPmin = load<i32>(queryOffset + ((b as usize) << 2)) + tI0;
+  tPmax = tPmin + nq - 1;
+  tJStart = window > 0 ? max(0, tPmin - window + 1) : 0;
+  tJEnd = load<i32>(kvLength + ((b as usize) << 2));
+  if (causal) tJEnd = min(tJEnd, tPmax + 1);
+  // K/V rows of this head: packed contiguous by gqaPack (prefill), or in place, Hkv rows apart.
+  if (kPack) {
+    const slot = ((b * headsKV + g) as usize) * packRows;
+    tKStride = (d as usize) << 2;
+    tVStride = (dv as usize) << 2;
+    tKHead = kPack + slot * tKStride;
+    tVHead = vPack + slot * tVStride;
+  } else {
+    tKStride = ((headsKV * d) as usize) << 2;
+    tVStride = ((headsKV * dv) as usize) << 2;
+    tKHead = k + ((((b as usize) * (seqKV as usize)) * (headsKV as usize) + (g as usize)) * (d as usize) << 2);
+    tVHead = v + ((((b as usize) * (seqKV as usize)) * (headsKV as usize) + (g as usize)) * (dv as usize) << 2);
+  }
+}
+
+/** Starts the current tile: m = -Inf, l = 0, O = 0, and its Q in Qt/Qc when it sees any key. */
+function tileStart(): void {
+  const b = tB, h0 = tH0, nh = tNh, i0 = tI0, M = tM, Mp = tMp, pmin = tPmin, pmax = tPmax;
+  const jStart = tJStart, jEnd = tJEnd;
   // Running max (base 2), denominator and output accumulators. Sinks join at the end.
   for (let r = 0; r < Mp; r++) {
     const ro = (r as usize) << 2;
@@ -198,32 +271,25 @@ function tile(b: i32, g: i32, hc: i32, qt: i32): void {
         store<f32>(o, has3 ? load<f32>(p3 + to) * sc : 0, 12);
       }
     }
-    // K/V rows of this head: packed contiguous by gqaPack (prefill), or in place, Hkv rows apart.
-    let kHead: usize, vHead: usize, kStride: usize, vStride: usize;
-    if (kPack) {
-      const slot = ((b * headsKV + g) as usize) * packRows;
-      kStride = (d as usize) << 2;
-      vStride = (dv as usize) << 2;
-      kHead = kPack + slot * kStride;
-      vHead = vPack + slot * vStride;
-    } else {
-      kStride = ((headsKV * d) as usize) << 2;
-      vStride = ((headsKV * dv) as usize) << 2;
-      kHead = k + ((((b as usize) * (seqKV as usize)) * (headsKV as usize) + (g as usize)) * (d as usize) << 2);
-      vHead = v + ((((b as usize) * (seqKV as usize)) * (headsKV as usize) + (g as usize)) * (dv as usize) << 2);
-    }
-    for (let j0 = jStart; j0 < jEnd; j0 += tileK) {
-      const nk = min(tileK, jEnd - j0);
-      scores(M, Mp, kHead + (j0 as usize) * kStride, kStride, nk);
-      if (softcap > 0) applySoftcap(Mp, nk);
-      if (mask) applyMask(b, h0, nh, i0, M, Mp, j0, nk);
-      const full = (!causal || j0 + nk - 1 <= pmin) && (window == 0 || j0 > pmax - window);
-      if (!full) applyVisibility(Mp, j0, nk);
-      softmaxUpdate(Mp, nk);
-      accumulate(M, Mp, vHead + (j0 as usize) * vStride, vStride, nk, j0, !full);
-    }
   }
+}
 
+/** Keys [j0, j0 + nk) of the current tile: scores, softcap, mask, visibility, online softmax, P·V. */
+function tileKeys(j0: i32, nk: i32): void {
+  const b = tB, h0 = tH0, nh = tNh, i0 = tI0, M = tM, Mp = tMp, pmin = tPmin, pmax = tPmax;
+  const kHead = tKHead, vHead = tVHead, kStride = tKStride, vStride = tVStride;
+  scores(M, Mp, kHead + (j0 as usize) * kStride, kStride, nk);
+  if (softcap > 0) applySoftcap(Mp, nk);
+  if (mask) applyMask(b, h0, nh, i0, M, Mp, j0, nk);
+  const full = (!causal || j0 + nk - 1 <= pmin) && (window == 0 || j0 > pmax - window);
+  if (!full) applyVisibility(Mp, j0, nk);
+  softmaxUpdate(Mp, nk);
+  accumulate(M, Mp, vHead + (j0 as usize) * vStride, vStride, nk, j0, !full);
+}
+
+/** Writes the current tile's rows. */
+function tileFinish(): void {
+  const b = tB, h0 = tH0, nh = tNh, i0 = tI0, M = tM;
   // out = O / (l + 2^(sink - m)). A row with l = 0 saw no key, or only -Inf scores (mask):
   // zeros, written as such (O may hold 0·NaN from values it saw with weight 0). A sink has
   // no value, so it cannot make such a row nonzero; l is NaN for a row with a NaN score.

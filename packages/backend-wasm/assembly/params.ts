@@ -63,6 +63,7 @@ export const P_GQA_TILE_K: usize = 108;
 export const P_GQA_K_PACK: usize = 112;
 export const P_GQA_V_PACK: usize = 116;
 export const P_GQA_PACK_ROWS: usize = 120;
+export const P_GQA_BLOCK_MAJOR: usize = 124;
 
 // widen / narrow (f16 storage)
 export const P_CVT_SRC: usize = 0;

@@ -7,7 +7,8 @@
  *   node bench/ab.mjs ../distA ../distB
  *
  * Shapes: `SHAPES=Hq/Hkv/d/keys[/queries],...` (queries 1 = decode over `keys`; more is a
- * causal block at the end of the cache); `ITERS=N` calls of each. Prints medians and B/A.
+ * causal block at the end of the cache); `ITERS=N` calls of each; `THREADS=N` (default 1).
+ * Prints medians and B/A.
  * Both builds' tensors stay resident, so K/V take twice the cache they take in one build.
  */
 import { gqa } from '@llama-ops/core';
@@ -15,8 +16,9 @@ import { rand } from './common.mjs';
 
 const [dirA, dirB] = process.argv.slice(2);
 if (!dirA || !dirB) throw new Error('usage: node bench/ab.mjs DIST_A DIST_B (paths relative to bench/)');
-const A = await (await import(`${dirA}/index.js`)).createBackend({ threads: 1 });
-const B = await (await import(`${dirB}/index.js`)).createBackend({ threads: 1 });
+const threads = Number(process.env.THREADS ?? 1);
+const A = await (await import(`${dirA}/index.js`)).createBackend({ threads });
+const B = await (await import(`${dirB}/index.js`)).createBackend({ threads });
 const shapes = (process.env.SHAPES ?? '32/8/64/2048,32/4/64/2048,32/8/128/2048,32/32/128/2048')
   .split(',')
   .map((s) => s.split('/').map(Number));

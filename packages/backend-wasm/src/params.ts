@@ -63,6 +63,7 @@ export const P_GQA_TILE_K = 108;
 export const P_GQA_K_PACK = 112;
 export const P_GQA_V_PACK = 116;
 export const P_GQA_PACK_ROWS = 120;
+export const P_GQA_BLOCK_MAJOR = 124;
 
 export const P_CVT_SRC = 0;
 export const P_CVT_DST = 4;
