@@ -617,7 +617,7 @@ function scoresOneRow(r: i32, Mp: i32, kBase: usize, kStride: usize, nk: i32): v
   const d4 = d & ~3;
   const tail = d - d4;
   const mpBytes = (Mp as usize) << 2;
-  const rowGroup = sQt + ((r >> 2) as usize) * ((((d + 3) & ~3) as usize) << 4); // Qc of rows r & ~3 ..
+  const rowGroup = sQt + ((r >> 2) as usize) * ((((d + 3) & ~3) as usize) << 4); // Qc of the 4 rows from r & ~3
   const lane = ((r & 3) as usize) << 2;
   const qBase = rowGroup + (lane << 2);
   const qEnd = rowGroup + ((d4 as usize) << 4);

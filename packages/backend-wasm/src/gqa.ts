@@ -13,6 +13,8 @@
  * A prefill first packs each (batch, KV head)'s K/V rows contiguously (the `gqaPack`
  * kernel, into the scratch block) when each packed float is reused enough and the copy
  * stays under PACK_MAX_BYTES; decode reads K/V in place (each row is read once anyway).
+ * A decode over a large cache whose K rows of one head are a page or more apart runs
+ * block-major (key blocks outer, tiles inner; BLOCK_MAJOR_* below).
  */
 import type { GqaKernelParams } from '@llama-ops/core';
 import {
@@ -107,11 +109,11 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>): void {
   const headChunks = Math.ceil(group / headChunk);
   const mpMax = align(tileQ * headChunk, 4);
   const units = p.batch * p.headsKV * headChunks * qTiles;
+  // K/V bytes the call reads (each batch's visible keys, every KV head).
+  const kvBytes = keys * p.headsKV * (p.headDim + p.headDimV) * 4;
   // Decode (one query tile) over K rows a page or more apart: key blocks outer, tiles inner
   // (see assembly/gqa.ts), with one scratch slot per tile a call takes: on the pool each
   // grab is ceil(units / threads) tiles.
-  // K/V bytes the call reads (each batch's visible keys, every KV head).
-  const kvBytes = keys * p.headsKV * (p.headDim + p.headDimV) * 4;
   const blockMajor = qTiles === 1 && units > 1 && p.headsKV * p.headDim * 4 >= PAGE_BYTES && kvBytes >= BLOCK_MAJOR_MIN_BYTES;
   const perCall = blockMajor ? (rt.parallel(units, workNs) ? Math.ceil(units / rt.threads) : units) : 1;
   const rows = tileQ * headChunk;
