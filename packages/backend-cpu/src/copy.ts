@@ -1,10 +1,13 @@
 /**
- * Copy between tensors (KV-cache appends). `TypedArray.prototype.set` is a memmove: it
+ * Copy between tensors (KV-cache appends, views), row by row. `TypedArray.prototype.set` is a memmove: it
  * is correct even when `src` and `dst` are the same array with overlapping ranges.
  */
 import type { CopyKernelParams } from '@llama-ops/core';
 import type { CpuStorage } from './memory.js';
 
 export function copy(p: CopyKernelParams<CpuStorage>): void {
-  p.dst.set(p.src.subarray(p.srcOffset, p.srcOffset + p.count), p.dstOffset);
+  for (let r = 0; r < p.rows; r++) {
+    const from = p.srcOffset + r * p.srcRowStride;
+    p.dst.set(p.src.subarray(from, from + p.count), p.dstOffset + r * p.dstRowStride);
+  }
 }

@@ -41,7 +41,7 @@ const TILE_ROWS = 32;
 
 export function gqa(p: GqaKernelParams<CpuStorage>): void {
   const { q, k, v, out, mask, maskBatch, maskHeads, sinks, batch, seqQ, seqKV, headsQ, headsKV } = p;
-  const { scale, causal, window, softcap, kvLength, queryOffset } = p;
+  const { scale, causal, window, softcap, kvLength, queryOffset, layout } = p;
   const d = p.headDim;
   const dv = p.headDimV;
   const group = headsQ / headsKV;
@@ -56,10 +56,13 @@ export function gqa(p: GqaKernelParams<CpuStorage>): void {
   const lo = scratchI32('gqa.lo', tileQ);
   const hi = scratchI32('gqa.hi', tileQ);
 
-  const qRow = headsQ * d;
-  const kRow = headsKV * d;
-  const vRow = headsKV * dv;
-  const oRow = headsQ * dv;
+  // Token strides and offsets (views: q/k/v may be slices of one packed projection).
+  const qRow = layout.q.rowStride;
+  const kRow = layout.k.rowStride;
+  const vRow = layout.v.rowStride;
+  const oRow = layout.out.rowStride;
+  const maskBase = layout.mask.offset;
+  const sinkBase = layout.sinks.offset;
   const capInv = softcap > 0 ? 1 / softcap : 0;
   // Mask offsets: batch/head strides are 0 where the mask broadcasts.
   const maskHeadStride = maskHeads === 1 ? 0 : seqQ * seqKV;
@@ -67,8 +70,8 @@ export function gqa(p: GqaKernelParams<CpuStorage>): void {
   for (let b = 0; b < batch; b++) {
     const len = kvLength[b];
     const off = queryOffset[b];
-    const kBase = b * seqKV * kRow;
-    const vBase = b * seqKV * vRow;
+    const kBase = layout.k.offset + b * seqKV * kRow;
+    const vBase = layout.v.offset + b * seqKV * vRow;
     const maskB = maskBatch === 1 ? 0 : b;
     for (let g = 0; g < headsKV; g++) {
       const kHead = kBase + g * d;
@@ -97,11 +100,11 @@ export function gqa(p: GqaKernelParams<CpuStorage>): void {
 
         // Row r = qi * group + hh holds query i0 + qi of head g * group + hh, pre-scaled.
         for (let qi = 0, r = 0; qi < nq; qi++) {
-          let src = (b * seqQ + i0 + qi) * qRow + g * group * d;
+          let src = layout.q.offset + (b * seqQ + i0 + qi) * qRow + g * group * d;
           for (let hh = 0; hh < group; hh++, r++, src += d) {
             const dst = r * d;
             for (let t = 0; t < d; t++) Q[dst + t] = q[src + t] * scale;
-            const sink = sinks === null ? -Infinity : sinks[g * group + hh];
+            const sink = sinks === null ? -Infinity : sinks[sinkBase + g * group + hh];
             M[r] = sink;
             L[r] = sinks === null ? 0 : 1;
           }
@@ -115,7 +118,7 @@ export function gqa(p: GqaKernelParams<CpuStorage>): void {
             const rhi = hi[qi] < j1 ? hi[qi] : j1;
             if (rlo >= rhi) continue;
             // Mask offset of (query i0 + qi, key j0) for query head g * group.
-            const mo = mask === null ? 0 : (maskB * maskHeads * seqQ + i0 + qi) * seqKV + g * group * maskHeadStride + j0;
+            const mo = mask === null ? 0 : maskBase + (maskB * maskHeads * seqQ + i0 + qi) * seqKV + g * group * maskHeadStride + j0;
             const a = rlo - j0;
             const e = rhi - j0;
             // Two heads of the group at a time share every K and V load (2-row register blocking).
@@ -142,7 +145,7 @@ export function gqa(p: GqaKernelParams<CpuStorage>): void {
 
         // out = acc / l; a row that saw no key (l = 0, or only its sink) writes zeros.
         for (let qi = 0, r = 0; qi < nq; qi++) {
-          let dst = (b * seqQ + i0 + qi) * oRow + g * group * dv;
+          let dst = layout.out.offset + (b * seqQ + i0 + qi) * oRow + g * group * dv;
           for (let hh = 0; hh < group; hh++, r++, dst += dv) {
             const ao = r * dv;
             const inv = L[r] > 0 ? 1 / L[r] : 0;

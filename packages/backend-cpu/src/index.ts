@@ -8,7 +8,7 @@
  *
  * @packageDocumentation
  */
-import { defineBackend, type Backend, type BackendCapabilities, type KernelBackend } from '@llama-ops/core';
+import { checkBackendOptions, defineBackend, type Backend, type BackendCapabilities, type KernelBackend } from '@llama-ops/core';
 import { copy } from './copy.js';
 import { gqa } from './gqa.js';
 import { createMemory, type CpuStorage } from './memory.js';
@@ -21,6 +21,7 @@ export interface CpuBackendOptions {}
 const CAPABILITIES: BackendCapabilities = Object.freeze({
   dtypes: Object.freeze(['f32'] as const),
   threads: 1,
+  views: true,
 });
 
 /**
@@ -35,6 +36,10 @@ export function createCpuKernels(): KernelBackend<CpuStorage> {
     upload: memory.upload,
     allocate: memory.allocate,
     read: memory.read,
+    readInto: memory.readInto,
+    readSync: memory.readSync,
+    write: memory.write,
+    hostView: memory.hostView,
     free: memory.free,
     dispose: memory.clear,
     copy,
@@ -53,7 +58,8 @@ export function createCpuKernels(): KernelBackend<CpuStorage> {
  * const y = rmsnorm(be.tensor(x, [rows, hidden]), be.tensor(w, [hidden]));
  * console.log(await y.read());
  */
-export async function createBackend(_options: CpuBackendOptions = {}): Promise<Backend> {
+export async function createBackend(options: CpuBackendOptions = {}): Promise<Backend> {
+  checkBackendOptions('cpu.createBackend', options, {});
   return defineBackend(createCpuKernels());
 }
 

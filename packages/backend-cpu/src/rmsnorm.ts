@@ -25,24 +25,27 @@ import type { CpuStorage } from './memory.js';
 import { scratchF32, scratchF64 } from './scratch.js';
 
 export function rmsnorm(p: RmsnormKernelParams<CpuStorage>): void {
-  const { x, residual, out, rows, hidden, eps, weightOffset } = p;
+  const { x, residual, out, rows, hidden, eps, weightOffset, layout } = p;
   const w = scratchF64('rmsnorm.w', hidden);
-  for (let i = 0; i < hidden; i++) w[i] = p.weight[i] + weightOffset;
+  for (let i = 0, wo = layout.weight.offset; i < hidden; i++) w[i] = p.weight[wo + i] + weightOffset;
   // h: where the row to normalise lives (x itself, the sum output, or a scratch row).
   const scratch = residual !== null && p.sum === null ? scratchF32('rmsnorm.h', hidden) : null;
-  for (let r = 0, o = 0; r < rows; r++, o += hidden) {
+  const { x: lx, residual: lr, out: lo, sum: ls } = layout;
+  for (let r = 0; r < rows; r++) {
+    const xo = lx.offset + r * lx.rowStride;
+    const oo = lo.offset + r * lo.rowStride;
     let h = x;
-    let ho = o;
+    let ho = xo;
     let ss: number;
     if (residual === null) {
-      ss = sumOfSquares(x, o, hidden);
+      ss = sumOfSquares(x, xo, hidden);
     } else {
       h = scratch ?? (p.sum as CpuStorage);
-      ho = scratch ? 0 : o;
-      ss = addAndSumOfSquares(x, residual, o, h, ho, hidden);
+      ho = scratch ? 0 : ls.offset + r * ls.rowStride;
+      ss = addAndSumOfSquares(x, xo, residual, lr.offset + r * lr.rowStride, h, ho, hidden);
     }
     const inv = 1 / Math.sqrt(ss / hidden + eps);
-    for (let i = 0; i < hidden; i++) out[o + i] = h[ho + i] * inv * w[i];
+    for (let i = 0; i < hidden; i++) out[oo + i] = h[ho + i] * inv * w[i];
   }
 }
 
@@ -69,10 +72,10 @@ function sumOfSquares(x: Float32Array, o: number, n: number): number {
 }
 
 /**
- * h[ho + i] = x[o + i] + r[o + i], rounded to float32 as stored; returns sum(h^2) of the
+ * h[ho + i] = x[o + i] + r[ro + i], rounded to float32 as stored; returns sum(h^2) of the
  * rounded values (so y is exactly rmsnorm(sum)), with four float64 accumulators.
  */
-function addAndSumOfSquares(x: Float32Array, r: Float32Array, o: number, h: Float32Array, ho: number, n: number): number {
+function addAndSumOfSquares(x: Float32Array, o: number, r: Float32Array, ro: number, h: Float32Array, ho: number, n: number): number {
   const n4 = n - (n & 3);
   let s0 = 0;
   let s1 = 0;
@@ -80,10 +83,10 @@ function addAndSumOfSquares(x: Float32Array, r: Float32Array, o: number, h: Floa
   let s3 = 0;
   let i = 0;
   for (; i < n4; i += 4) {
-    const a = Math.fround(x[o + i] + r[o + i]);
-    const b = Math.fround(x[o + i + 1] + r[o + i + 1]);
-    const c = Math.fround(x[o + i + 2] + r[o + i + 2]);
-    const d = Math.fround(x[o + i + 3] + r[o + i + 3]);
+    const a = Math.fround(x[o + i] + r[ro + i]);
+    const b = Math.fround(x[o + i + 1] + r[ro + i + 1]);
+    const c = Math.fround(x[o + i + 2] + r[ro + i + 2]);
+    const d = Math.fround(x[o + i + 3] + r[ro + i + 3]);
     h[ho + i] = a;
     h[ho + i + 1] = b;
     h[ho + i + 2] = c;
@@ -94,7 +97,7 @@ function addAndSumOfSquares(x: Float32Array, r: Float32Array, o: number, h: Floa
     s3 += d * d;
   }
   for (; i < n; i++) {
-    const a = Math.fround(x[o + i] + r[o + i]);
+    const a = Math.fround(x[o + i] + r[ro + i]);
     h[ho + i] = a;
     s0 += a * a;
   }

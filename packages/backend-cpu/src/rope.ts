@@ -18,33 +18,37 @@ import type { RopeKernelParams } from '@llama-ops/core';
 import type { CpuStorage } from './memory.js';
 
 export function rope(p: RopeKernelParams<CpuStorage>): void {
-  const { x, out, batch, seq, heads, headDim, rotaryDim, interleaved, table } = p;
+  const { x, out, batch, seq, heads, headDim, rotaryDim, interleaved, table, layout } = p;
   const { cos, sin, pairs, perToken } = table;
   const half = rotaryDim >> 1;
   // Element offsets of a pair's two members within a head.
   const step = interleaved ? 2 : 1;
   const second = interleaved ? 1 : half;
   const tokenSize = heads * headDim;
+  const copyTail = (out !== x || layout.out.offset !== layout.x.offset) && rotaryDim < headDim;
   for (let b = 0; b < batch; b++) {
     for (let s = 0; s < seq; s++) {
       const t = (perToken ? b * seq + s : s) * pairs;
-      const base = (b * seq + s) * tokenSize;
-      const end = base + tokenSize;
+      const token = b * seq + s;
+      const xBase = layout.x.offset + token * layout.x.rowStride;
+      const oBase = layout.out.offset + token * layout.out.rowStride;
+      const end = xBase + tokenSize;
+      const shift = oBase - xBase;
       // Pair-major: each cos/sin is loaded once and applied to every head of the token.
       for (let i = 0; i < half; i++) {
         const c = cos[t + i];
         const sn = sin[t + i];
-        for (let ea = base + i * step; ea < end; ea += headDim) {
+        for (let ea = xBase + i * step; ea < end; ea += headDim) {
           const eb = ea + second;
           const a = x[ea];
           const v = x[eb];
-          out[ea] = a * c - v * sn;
-          out[eb] = v * c + a * sn;
+          out[ea + shift] = a * c - v * sn;
+          out[eb + shift] = v * c + a * sn;
         }
       }
-      if (out !== x && rotaryDim < headDim) {
-        for (let e = base; e < end; e += headDim) {
-          for (let i = e + rotaryDim, stop = e + headDim; i < stop; i++) out[i] = x[i];
+      if (copyTail) {
+        for (let e = xBase; e < end; e += headDim) {
+          for (let i = e + rotaryDim, stop = e + headDim; i < stop; i++) out[i + shift] = x[i];
         }
       }
     }

@@ -346,6 +346,6 @@ describe('memory and copy', () => {
 
   it('declares its capabilities', () => {
     expect(be.name).toBe('cpu');
-    expect(be.capabilities).toEqual({ dtypes: ['f32'], threads: 1 });
+    expect(be.capabilities).toEqual({ dtypes: ['f32'], threads: 1, views: true });
   });
 });

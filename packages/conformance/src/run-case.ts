@@ -21,12 +21,14 @@ import type {
   CaseDType,
   CaseInputs,
   CaseOp,
+  CasePlacement,
   ConformanceCase,
   GqaCaseInputs,
   KvCacheCaseInputs,
   RmsnormCaseInputs,
   RopeCaseInputs,
 } from './cases/types.js';
+import { Placer, type PackedPart } from './placement.js';
 import { referenceAddRmsnorm, referenceGqa, referenceRope, referenceRopeFrequencies, referenceRopePositions } from './reference/index.js';
 
 /** Outcome of one case on one backend. */
@@ -92,15 +94,29 @@ function sameValues(a: Float32Array, b: Float32Array): number {
 class Scope {
   readonly tensors: Tensor[] = [];
   readonly inputs: Array<{ name: string; tensor: Tensor; data: Float32Array }> = [];
+  readonly placer: Placer;
   constructor(
     readonly be: Backend,
     readonly dtype: CaseDType,
-  ) {}
-  tensor(name: string, data: Float32Array, shape: readonly number[], input = true): Tensor {
-    const t = this.be.tensor(data, shape, { dtype: this.dtype });
+  ) {
+    this.placer = new Placer(be, dtype, (t) => this.tensors.push(t));
+  }
+  /** An input tensor; with `strided` placement (and a row-addressed input) a view inside a larger tensor. */
+  tensor(name: string, data: Float32Array, shape: readonly number[], input = true, placement: CasePlacement = 'dense'): Tensor {
+    const t = placement === 'dense' ? this.be.tensor(data, shape, { dtype: this.dtype }) : this.placer.strided(data, shape);
     this.tensors.push(t);
     if (input) this.inputs.push({ name, tensor: t, data });
     return t;
+  }
+  /** Inputs as views of one packed tensor (see `placement.ts`). */
+  packed(parts: readonly PackedPart[]): Tensor[] {
+    const views = this.placer.packed(parts);
+    for (const [i, t] of views.entries()) this.inputs.push({ name: parts[i].name, tensor: t, data: parts[i].data });
+    return views;
+  }
+  /** Where an op writes its output: undefined (a new tensor) for dense placement, else a view checked for writes outside it. */
+  out(placement: CasePlacement | undefined, shape: readonly number[], label: string): Tensor | undefined {
+    return placement === undefined || placement === 'dense' ? undefined : this.placer.output(shape, label);
   }
   own<T extends Tensor>(t: T): T {
     this.tensors.push(t);
@@ -144,18 +160,22 @@ function rmsBound(coef: number, ref: Float64Array) {
 async function runRmsnorm(s: Scope, c: RmsnormCaseInputs | AddRmsnormCaseInputs): Promise<Comparison[]> {
   const coef = TOLERANCES[s.dtype].rmsnorm;
   const d = c.shape[c.shape.length - 1];
-  const x = s.tensor('x', c.x, c.shape);
+  const placed = c.placement === 'packed' ? 'strided' : c.placement;
+  const x = s.tensor('x', c.x, c.shape, true, placed);
   const w = s.tensor('weight', c.weight, [d]);
-  const res = c.residual ? s.tensor('residual', c.residual, c.shape) : undefined;
+  const res = c.residual ? s.tensor('residual', c.residual, c.shape, true, placed) : undefined;
   const ref = referenceAddRmsnorm(c.x, c.residual ?? null, c.shape, c.weight, c.options);
   if (c.op === 'rmsnorm') {
-    const y = s.own(rmsnorm(x, w, { ...c.options, residual: res }));
+    const y = rmsnorm(x, w, { ...c.options, residual: res, out: s.out(placed, c.shape, 'rmsnorm out') });
+    if (placed === 'dense' || placed === undefined) s.own(y);
     const got = await y.read();
     return [compare(got, ref.y, rmsBound(coef, ref.y), 'rmsnorm y', c.shape)];
   }
-  const { y, sum } = addRmsnorm(x, res as Tensor, w, c.options);
-  s.own(y);
-  s.own(sum);
+  const { y, sum } = addRmsnorm(x, res as Tensor, w, { ...c.options, outY: s.out(placed, c.shape, 'addRmsnorm outY'), outSum: s.out(placed, c.shape, 'addRmsnorm outSum') });
+  if (placed === 'dense' || placed === undefined) {
+    s.own(y);
+    s.own(sum);
+  }
   const [gy, gs] = [await y.read(), await sum.read()];
   return [compare(gy, ref.y, rmsBound(coef, ref.y), 'addRmsnorm y', c.shape), compare(gs, ref.sum, rmsBound(coef, ref.sum), 'addRmsnorm sum', c.shape)];
 }
@@ -188,16 +208,31 @@ export function ropeBounds(c: RopeCaseInputs, coef: number): Float64Array {
 }
 
 async function runRope(s: Scope, c: RopeCaseInputs): Promise<{ comparisons: Comparison[]; inPlaceOf: Tensor | null }> {
-  const x = s.tensor('x', c.x, c.shape);
-  const out = rope(x, c.options);
+  let x: Tensor;
+  if (c.placement === 'packed') {
+    // x as the k of a packed QKV projection, with NaN neighbours a stray read would pick up.
+    const neighbour = new Float32Array(c.x.length).fill(Number.NaN);
+    [, x] = s.packed([
+      { name: 'q (packed neighbour)', data: neighbour, shape: c.shape },
+      { name: 'x', data: c.x, shape: c.shape },
+      { name: 'v (packed neighbour)', data: neighbour, shape: c.shape },
+    ]);
+  } else {
+    x = s.tensor('x', c.x, c.shape, true, c.placement);
+  }
+  const userOut = c.options.inPlace ? undefined : s.out(c.placement, c.shape, 'rope out');
+  const out = rope(x, { ...c.options, out: userOut });
   const comparisons: Comparison[] = [];
   if (c.options.inPlace) {
     if (out !== x) {
       s.own(out);
       comparisons.push({ pass: false, maxError: Infinity, bound: 0, worstIndex: -1, failures: 1, message: 'rope with inPlace: true did not return x itself' });
     }
-  } else {
+  } else if (userOut === undefined) {
     s.own(out);
+  } else if (out !== userOut) {
+    s.own(out);
+    comparisons.push({ pass: false, maxError: Infinity, bound: 0, worstIndex: -1, failures: 1, message: 'rope with out did not return out' });
   }
   const got = await out.read();
   const ref = referenceRope(c.x, c.shape, c.options);
@@ -219,16 +254,33 @@ export function maxAbsValid(v: Float32Array, vShape: readonly number[], kvLength
 }
 
 async function runGqa(s: Scope, c: GqaCaseInputs): Promise<Comparison[]> {
-  const q = s.tensor('q', c.q, c.qShape);
-  const k = s.tensor('k', c.k, c.kShape);
-  const v = s.tensor('v', c.v, c.vShape);
+  let q: Tensor;
+  let k: Tensor;
+  let v: Tensor;
+  if (c.placement === 'packed') {
+    const kv: PackedPart[] = [
+      { name: 'k', data: c.k, shape: c.kShape },
+      { name: 'v', data: c.v, shape: c.vShape },
+    ];
+    if (c.qShape[1] === c.kShape[1]) [q, k, v] = s.packed([{ name: 'q', data: c.q, shape: c.qShape }, ...kv]);
+    else {
+      q = s.tensor('q', c.q, c.qShape, true, 'strided');
+      [k, v] = s.packed(kv);
+    }
+  } else {
+    q = s.tensor('q', c.q, c.qShape, true, c.placement);
+    k = s.tensor('k', c.k, c.kShape, true, c.placement);
+    v = s.tensor('v', c.v, c.vShape, true, c.placement);
+  }
   const mask = c.mask ? s.tensor('mask', c.mask.data, c.mask.shape) : undefined;
   const sinks = c.sinks ? s.tensor('sinks', c.sinks, [c.sinks.length]) : undefined;
-  const out = s.own(gqa(q, k, v, { ...c.options, mask, sinks }));
+  const [B, Sq, Hq] = c.qShape;
+  const userOut = s.out(c.placement, [B, Sq, Hq, c.vShape[3]], 'gqa out');
+  const out = gqa(q, k, v, { ...c.options, mask, sinks, out: userOut });
+  if (userOut === undefined) s.own(out);
   const got = await out.read();
   const ref = referenceGqa(c.q, c.k, c.v, { q: c.qShape, k: c.kShape, v: c.vShape }, { ...c.options, mask: c.mask, sinks: c.sinks });
   const bound = TOLERANCES[s.dtype].gqa * Math.max(1, maxAbsValid(c.v, c.vShape, c.options.kvLength));
-  const [B, Sq, Hq] = c.qShape;
   return [compare(got, ref, () => bound, 'gqa output', [B, Sq, Hq, c.vShape[3]])];
 }
 
@@ -246,8 +298,21 @@ async function runKvCache(s: Scope, c: KvCacheCaseInputs): Promise<Comparison[]>
       cache.reset();
       length = 0;
     }
-    const kNew = s.tensor(`steps[${index}].k`, step.k, [B, step.n, Hkv, D]);
-    const vNew = s.tensor(`steps[${index}].v`, step.v, [B, step.n, Hkv, Dv]);
+    let kNew: Tensor;
+    let vNew: Tensor;
+    let qPacked: Tensor | null = null;
+    if (c.placement === 'packed' || c.placement === 'strided') {
+      // The step's projections as views of one packed [B, n, (Hq + Hkv) d + Hkv dv] tensor.
+      const parts: PackedPart[] = [
+        { name: `steps[${index}].k`, data: step.k, shape: [B, step.n, Hkv, D] },
+        { name: `steps[${index}].v`, data: step.v, shape: [B, step.n, Hkv, Dv] },
+      ];
+      if (step.q && step.seqQ === step.n) [qPacked, kNew, vNew] = s.packed([{ name: `steps[${index}].q`, data: step.q, shape: [B, step.n, Hq, D] }, ...parts]);
+      else [kNew, vNew] = s.packed(parts);
+    } else {
+      kNew = s.tensor(`steps[${index}].k`, step.k, [B, step.n, Hkv, D]);
+      vNew = s.tensor(`steps[${index}].v`, step.v, [B, step.n, Hkv, Dv]);
+    }
     cache.append(kNew, vNew);
     for (let b = 0; b < B; b++) {
       refK.set(step.k.subarray(b * step.n * Hkv * D, (b + 1) * step.n * Hkv * D), (b * capacity + length) * Hkv * D);
@@ -258,8 +323,10 @@ async function runKvCache(s: Scope, c: KvCacheCaseInputs): Promise<Comparison[]>
       comparisons.push({ pass: false, maxError: Infinity, bound: 0, worstIndex: -1, failures: 1, message: `step ${index}: cache.length is ${cache.length}, expected ${length}` });
     }
     if (!step.q) continue;
-    const q = s.tensor(`steps[${index}].q`, step.q, [B, step.seqQ, Hq, D]);
-    const out = s.own(gqa(q, cache.k, cache.v, { ...c.options, kvLength: cache.length }));
+    const q = qPacked ?? s.tensor(`steps[${index}].q`, step.q, [B, step.seqQ, Hq, D], true, c.placement);
+    const userOut = s.out(c.placement, [B, step.seqQ, Hq, Dv], `step ${index} gqa out`);
+    const out = gqa(q, cache.k, cache.v, { ...c.options, kvLength: cache.length, out: userOut });
+    if (userOut === undefined) s.own(out);
     const got = await out.read();
     const shapes = { q: [B, step.seqQ, Hq, D], k: [B, capacity, Hkv, D], v: [B, capacity, Hkv, Dv] };
     const ref = referenceGqa(step.q, refK, refV, shapes, { ...c.options, kvLength: length });
@@ -316,6 +383,7 @@ export async function runCase(backend: Backend, c: ConformanceCase): Promise<Cas
         break;
     }
     comparisons.push(...(await scope.checkInputsUntouched(inPlaceOf)));
+    comparisons.push(...(await scope.placer.checkGaps()));
     return summarise(c, comparisons, performance.now() - t0);
   } catch (err) {
     const e = err as Error;

@@ -5,14 +5,17 @@
  *
  * @packageDocumentation
  */
-export { Backend, defineBackend, type TensorOptions } from './backend.js';
-export { Tensor, isTensor } from './tensor.js';
+export { Backend, defineBackend, type GpuBufferOptions, type MemoryInfo, type TensorOptions, type ViewOptions } from './backend.js';
+export { Tensor, isTensor, rowLength, type TensorMemory } from './tensor.js';
 export type {
   BackendCapabilities,
   CopyKernelParams,
   DType,
+  GpuBufferHandle,
   GqaKernelParams,
   KernelBackend,
+  OperandLayout,
+  StorageRegion,
   RmsnormKernelParams,
   RopeKernelParams,
   RopeTable,
@@ -36,6 +39,7 @@ export {
   addRmsnorm,
   rmsnorm,
   DEFAULT_RMSNORM_EPS,
+  type AddRmsnormOptions,
   type AddRmsnormResult,
   type RmsnormOptions,
   type RmsnormWithResidualOptions,
@@ -71,4 +75,4 @@ export {
   type RegisterBackendOptions,
 } from './registry.js';
 export { float16BitsToFloat32, float32ToFloat16Bits, fromFloat16Array, toFloat16Array } from './float16.js';
-export { formatShape, shapeSize } from './shape.js';
+export { checkBackendOptions, formatShape, shapeSize } from './validation.js';

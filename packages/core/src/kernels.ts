@@ -10,6 +10,14 @@
 /** Element type of a tensor's storage. Arithmetic is always at least f32. */
 export type DType = 'f32' | 'f16';
 
+/**
+ * A GPU buffer as core sees it: an opaque handle. Importing `@llama-ops/backend-webgpu`'s
+ * types turns this into WebGPU's `GPUBuffer` (declaration merging), so
+ * `tensor.gpuBuffer` and `backend.fromGPUBuffer()` are typed there.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: augmented by @llama-ops/backend-webgpu
+export interface GpuBufferHandle {}
+
 /** What a backend can do, reported by `backend.capabilities`. */
 export interface BackendCapabilities {
   /** Storage dtypes this backend accepts; always includes `'f32'`. */
@@ -33,6 +41,34 @@ export interface BackendCapabilities {
   readonly lost?: boolean;
   /** Human-readable notes, e.g. why threads are off. */
   readonly notes?: readonly string[];
+  /**
+   * True when the kernels honour every {@link OperandLayout} and `CopyKernelParams.rows`: they
+   * read and write operands at an element offset with a row stride (views, `out` tensors that
+   * are views). When absent or false, core hands such a backend dense copies only (offset 0,
+   * dense rows), copying views in and out with `copy`, so every backend supports views.
+   */
+  readonly views?: boolean;
+}
+
+/**
+ * Where an operand's elements lie in its storage: row `r` starts at element
+ * `offset + r * rowStride` and its elements are contiguous. A "row" is the unit the op walks:
+ * a row of `hidden` values for RMSNorm, a token (`heads * headDim` values) for RoPE and GQA.
+ * Dense operands have `offset` 0 and `rowStride` equal to the row's length. Backends that do
+ * not declare `capabilities.views` only ever receive dense layouts.
+ */
+export interface OperandLayout {
+  /** Element (not byte) offset of the operand's first element in its storage. */
+  readonly offset: number;
+  /** Elements from the start of one row to the start of the next (>= the row's length). */
+  readonly rowStride: number;
+}
+
+/** A region of a tensor's storage to read or write: `rows` rows of `rowSize` elements. */
+export interface StorageRegion extends OperandLayout {
+  readonly rows: number;
+  /** Contiguous elements per row. */
+  readonly rowSize: number;
 }
 
 /** RMSNorm over rows of `hidden` elements; `residual`/`sum` are set for the fused add+norm. */
@@ -49,6 +85,17 @@ export interface RmsnormKernelParams<S> {
   readonly eps: number;
   readonly weightOffset: number;
   readonly dtype: DType;
+  /**
+   * Where each operand lies (rows of `hidden`). `weight` is always contiguous; `residual` and
+   * `sum` have dense layouts when they are `null`.
+   */
+  readonly layout: {
+    readonly x: OperandLayout;
+    readonly residual: OperandLayout;
+    readonly weight: OperandLayout;
+    readonly out: OperandLayout;
+    readonly sum: OperandLayout;
+  };
 }
 
 /**
@@ -95,6 +142,11 @@ export interface RopeKernelParams<S> {
   readonly interleaved: boolean;
   readonly table: RopeTable;
   readonly dtype: DType;
+  /**
+   * Where `x` and `out` lie (rows are tokens of `heads * headDim`). When `out` is the same
+   * storage as `x`, their layouts are equal (in place).
+   */
+  readonly layout: { readonly x: OperandLayout; readonly out: OperandLayout };
 }
 
 /**
@@ -137,16 +189,38 @@ export interface GqaKernelParams<S> {
   /** Absolute position of query 0, per batch. */
   readonly queryOffset: Int32Array;
   readonly dtype: DType;
+  /**
+   * Where each operand lies. Rows of q, k, v and out are tokens (`heads * headDim` values);
+   * `mask` and `sinks` are always contiguous (only their `offset` may be non-zero).
+   */
+  readonly layout: {
+    readonly q: OperandLayout;
+    readonly k: OperandLayout;
+    readonly v: OperandLayout;
+    readonly out: OperandLayout;
+    readonly mask: OperandLayout;
+    readonly sinks: OperandLayout;
+  };
 }
 
-/** Copy `count` elements from `src[srcOffset..]` to `dst[dstOffset..]` (same dtype). */
+/**
+ * Copy `rows` rows of `count` elements (same dtype): row `r` goes from
+ * `src[srcOffset + r * srcRowStride ..]` to `dst[dstOffset + r * dstRowStride ..]`.
+ * `src` and `dst` may be the same storage; copied ranges of one call never overlap.
+ * Backends that do not declare `capabilities.views` only receive `rows: 1`.
+ */
 export interface CopyKernelParams<S> {
   readonly src: S;
   readonly srcOffset: number;
   readonly dst: S;
   readonly dstOffset: number;
+  /** Elements per row. */
   readonly count: number;
   readonly dtype: DType;
+  /** Number of rows (1 for a plain copy of `count` elements). */
+  readonly rows: number;
+  readonly srcRowStride: number;
+  readonly dstRowStride: number;
 }
 
 /**
@@ -165,6 +239,37 @@ export interface KernelBackend<S = unknown> {
   allocate(size: number, dtype: DType): S;
   /** Read `size` elements back as float32, after all kernels queued so far. */
   read(storage: S, size: number, dtype: DType): Promise<Float32Array>;
+  /**
+   * Read `region` of `storage` as float32 into `into` (its length is `rows * rowSize`), after
+   * all kernels queued so far, without allocating an output array. It honours the region's
+   * offset and row stride whatever `capabilities.views` says. Optional: without it core reads
+   * through {@link KernelBackend.read} (of a dense copy, for views) and copies.
+   */
+  readInto?(storage: S, region: StorageRegion, dtype: DType, into: Float32Array): Promise<void>;
+  /** {@link KernelBackend.readInto}, synchronously (host-memory backends: cpu, wasm). */
+  readSync?(storage: S, region: StorageRegion, dtype: DType, into: Float32Array): void;
+  /**
+   * Write `data` (length `rows * rowSize`, float32) into `region` of `storage`, ordered after
+   * every kernel queued so far and before every later one; it honours the region's offset
+   * and row stride. Optional: without it core uploads a temporary and copies it in.
+   */
+  write?(storage: S, region: StorageRegion, dtype: DType, data: Float32Array): void;
+  /**
+   * A zero-copy `Float32Array` over `size` f32 elements of `storage` starting at element
+   * `offset` (host-memory backends). Valid until the storage is freed or the backend's memory
+   * moves (see the backend's documentation).
+   */
+  hostView?(storage: S, offset: number, size: number): Float32Array;
+  /** The GPU buffer behind `storage` and the byte offset where its elements start (GPU backends). */
+  gpuBufferOf?(storage: S): { readonly buffer: GpuBufferHandle; readonly byteOffset: number };
+  /**
+   * Wrap a caller's GPU buffer as storage without copying; `free` must never destroy it.
+   * Checks that the buffer belongs to this backend's device and has the usages tensors need,
+   * throwing typed errors otherwise. Returns the storage and its capacity in elements.
+   */
+  wrapGpuBuffer?(buffer: GpuBufferHandle, dtype: DType, op: string): { readonly storage: S; readonly capacity: number };
+  /** The most bytes of tensors this backend can hold (e.g. wasm's 4 GiB), when it has a fixed limit. */
+  readonly capacityBytes?: number;
   /** Release storage. Called once per storage. */
   free(storage: S): void;
   copy(params: CopyKernelParams<S>): void;

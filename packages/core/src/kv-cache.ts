@@ -1,7 +1,7 @@
 import type { Backend } from './backend.js';
 import { CapacityError, DisposedError, ShapeError, ValueError } from './errors.js';
 import type { DType } from './kernels.js';
-import { checkNumber, checkSameBackendAndDType, checkTensor, formatShape } from './shape.js';
+import { checkNumber, checkOptions, checkSameBackendAndDType, checkTensor, formatShape } from './validation.js';
 import type { Tensor } from './tensor.js';
 
 /** Options of {@link createKVCache}. */
@@ -31,7 +31,8 @@ export interface KVCache {
   readonly length: number;
   readonly capacity: number;
   /**
-   * Append `n` positions: `k [batch, n, kvHeads, headDim]`, `v [batch, n, kvHeads, headDimV]`.
+   * Append `n` positions: `k [batch, n, kvHeads, headDim]`, `v [batch, n, kvHeads, headDimV]`,
+   * copied on the backend. `k` and `v` may be views (e.g. of a packed QKV projection).
    * @throws CapacityError when `length + n > capacity`.
    */
   append(k: Tensor, v: Tensor): void;
@@ -53,6 +54,7 @@ export function createKVCache(backend: Backend, options: KVCacheOptions): KVCach
   if (options === null || typeof options !== 'object') {
     throw new ValueError({ op, argument: 'options', expected: '{ batch, capacity, kvHeads, headDim }', actual: String(options) });
   }
+  checkOptions(op, options, ['batch', 'capacity', 'kvHeads', 'headDim', 'headDimV', 'dtype']);
   const int = (name: keyof KVCacheOptions) => checkNumber(op, `options.${name}`, options[name], { integer: true, min: 1 });
   const batch = int('batch');
   const capacity = int('capacity');
@@ -101,22 +103,8 @@ export function createKVCache(backend: Backend, options: KVCacheOptions): KVCach
       const kRow = kvHeads * headDim;
       const vRow = kvHeads * headDimV;
       for (let b = 0; b < batch; b++) {
-        backend.kernels.copy({
-          src: kNew.storage,
-          srcOffset: b * n * kRow,
-          dst: k.storage,
-          dstOffset: (b * capacity + length) * kRow,
-          count: n * kRow,
-          dtype: k.dtype,
-        });
-        backend.kernels.copy({
-          src: vNew.storage,
-          srcOffset: b * n * vRow,
-          dst: v.storage,
-          dstOffset: (b * capacity + length) * vRow,
-          count: n * vRow,
-          dtype: v.dtype,
-        });
+        backend.copyRegion(kNew.storage, kNew.offset + b * n * kNew.rowStride, kNew.rowStride, k.storage, (b * capacity + length) * kRow, kRow, n, kRow, k.dtype);
+        backend.copyRegion(vNew.storage, vNew.offset + b * n * vNew.rowStride, vNew.rowStride, v.storage, (b * capacity + length) * vRow, vRow, n, vRow, v.dtype);
       }
       length += n;
     },

@@ -93,3 +93,17 @@ describe('rope tables', () => {
     expect(t.sin[2]).toBe(0);
   });
 });
+
+describe('scaling configurations that would give non-finite tables are rejected', () => {
+  it('longrope with originalMaxPositionEmbeddings 1 and no attentionFactor', () => {
+    const s = { type: 'longrope', shortFactor: [1, 1], longFactor: [2, 2], originalMaxPositionEmbeddings: 1, maxPositionEmbeddings: 8 } as const;
+    expect(() => checkRopeScaling(s, 4)).toThrow(/originalMaxPositionEmbeddings/);
+    expect(() => checkRopeScaling({ ...s, attentionFactor: 1.2 }, 4)).not.toThrow();
+  });
+  it('yarn whose mscale ratio is not a positive finite factor', () => {
+    expect(() => checkRopeScaling({ type: 'yarn', factor: 4, originalMaxPositionEmbeddings: 4096, mscale: 1, mscaleAllDim: -100 }, 8)).toThrow(/mscaleAllDim/);
+  });
+  it('a misspelled scaling field is a typed error naming it', () => {
+    expect(() => checkRopeScaling({ type: 'yarn', factor: 4, originalMaxPositionEmbeddings: 4096, betafast: 16 }, 8)).toThrow(/did you mean 'betaFast'/);
+  });
+});

@@ -332,3 +332,69 @@ describe('tensor lifecycle', () => {
     expect(x.disposed).toBe(true);
   });
 });
+
+describe('options are checked, not guessed', () => {
+  const misspelled: Array<[string, () => unknown, string, string]> = [];
+  const { be, t } = setup();
+  const x = t([1, 2, 2, 4]);
+  const w = t([4]);
+  misspelled.push(['rmsnorm epsilon', () => rmsnorm(t([2, 4]), w, { epsilon: 1e-5 } as never), 'options.epsilon', 'eps']);
+  misspelled.push(['rope postions', () => rope(x, { postions: 3 } as never), 'options.postions', 'positions']);
+  misspelled.push(['rope scalling', () => rope(x, { scalling: { type: 'linear', factor: 2 } } as never), 'options.scalling', 'scaling']);
+  misspelled.push(['gqa casual', () => gqa(x, x, x, { casual: false } as never), 'options.casual', 'causal']);
+  misspelled.push(['gqa kvLenght', () => gqa(x, x, x, { kvLenght: 1 } as never), 'options.kvLenght', 'kvLength']);
+  misspelled.push(['tensor dtyp', () => be.tensor([1], [1], { dtyp: 'f16' } as never), 'options.dtyp', 'dtype']);
+  misspelled.push(['empty dtyp', () => be.empty([1], { dtyp: 'f16' } as never), 'options.dtyp', 'dtype']);
+  misspelled.push(['kv cache headDimv', () => createKVCache(be, { batch: 1, capacity: 2, kvHeads: 1, headDim: 2, headDimv: 4 } as never), 'options.headDimv', 'headDimV']);
+  misspelled.push(['addRmsnorm outy', () => addRmsnorm(t([2, 4]), t([2, 4]), w, { outy: t([2, 4]) } as never), 'options.outy', 'outY']);
+  for (const [name, fn, argument, near] of misspelled) {
+    it(`${name}: a typed ValueError naming the key and the nearest known one`, () => {
+      const err = expectError(fn, ValueError, 'E_VALUE', argument);
+      expect(err.message).toContain(`did you mean '${near}'`);
+    });
+  }
+  it('an unknown key far from every known one lists the known keys', () => {
+    const err = expectError(() => rmsnorm(t([2, 4]), w, { zzzzzzzz: 1 } as never), ValueError, 'E_VALUE', 'options.zzzzzzzz');
+    expect(err.message).toContain("'eps'");
+  });
+  it('a key set to undefined counts as absent', () => {
+    expect(() => rmsnorm(t([2, 4]), w, { eps: undefined, epsilon: undefined } as never)).not.toThrow();
+  });
+});
+
+describe('data and shapes', () => {
+  it('rejects rank-0 shapes', () => {
+    const { be } = setup();
+    expectError(() => be.tensor([1], []), ShapeError, 'E_SHAPE', 'shape');
+    expectError(() => be.empty([]), ShapeError, 'E_SHAPE', 'shape');
+  });
+  it('rejects strings and other non-numbers in data, naming the index', () => {
+    const { be } = setup();
+    expectError(() => be.tensor(['1', 'x'] as never, [2]), ValueError, 'E_VALUE', 'data[0]');
+    expectError(() => be.tensor('ab' as never, [2]), ValueError, 'E_VALUE', 'data');
+    expectError(() => be.tensor(new BigInt64Array(2) as never, [2]), ValueError, 'E_VALUE', 'data');
+  });
+  it('rejects finite values past float32 range instead of turning them into Infinity; keeps NaN and Infinity', async () => {
+    const { be } = setup();
+    expectError(() => be.tensor(new Float64Array([1, 3.5e38]), [2]), ValueError, 'E_VALUE', 'data[1]');
+    expectError(() => be.tensor([-1e39], [1]), ValueError, 'E_VALUE', 'data[0]');
+    const ok = be.tensor([3.4028234e38, Infinity, -Infinity, NaN], [4]);
+    const v = await ok.read();
+    expect(v[0]).toBe(Math.fround(3.4028234e38));
+    expect(v[1]).toBe(Infinity);
+    expect(v[2]).toBe(-Infinity);
+    expect(Number.isNaN(v[3])).toBe(true);
+  });
+  it('accepts integer typed arrays (converted to float32)', async () => {
+    const { be } = setup();
+    expect(Array.from(await be.tensor(new Int32Array([1, -2]), [2]).read())).toEqual([1, -2]);
+  });
+  it('an op on a tensor of a disposed backend says the backend was disposed', () => {
+    const { be, t } = setup();
+    const x = t([2, 4]);
+    const w = t([4]);
+    be.dispose();
+    const err = expectError(() => rmsnorm(x, w), DisposedError, 'E_DISPOSED', 'x');
+    expect(err.message).toContain('the fake backend was disposed');
+  });
+});

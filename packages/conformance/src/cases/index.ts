@@ -4,9 +4,12 @@ import { kvcacheCases } from './kvcache.js';
 import { rmsnormCases } from './rmsnorm.js';
 import { ropeCases } from './rope.js';
 import type { CaseDType, CaseOp, ConformanceCase } from './types.js';
+import { viewCases } from './views.js';
 
-/** Every fixed case, grouped by op (rmsnorm, addRmsnorm, rope, gqa, kvcache). */
-export const cases: readonly ConformanceCase[] = Object.freeze([...rmsnormCases, ...ropeCases, ...gqaCases, ...kvcacheCases]);
+const families = [...rmsnormCases, ...ropeCases, ...gqaCases, ...kvcacheCases];
+
+/** Every fixed case, grouped by op (rmsnorm, addRmsnorm, rope, gqa, kvcache), then the views family. */
+export const cases: readonly ConformanceCase[] = Object.freeze([...families, ...viewCases(families)]);
 
 {
   const seen = new Set<string>();

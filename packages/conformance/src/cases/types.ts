@@ -1,5 +1,8 @@
 /** The data model of a conformance case: plain inputs and the options passed to core's op. */
 import type { RopeScaling } from '@llama-ops/core';
+import type { CasePlacement } from '../placement.js';
+
+export type { CasePlacement } from '../placement.js';
 
 /** Which core op a case exercises. `kvcache` = `createKVCache` + `append` + `gqa` over steps. */
 export type CaseOp = 'rmsnorm' | 'addRmsnorm' | 'rope' | 'gqa' | 'kvcache';
@@ -9,6 +12,8 @@ export type CaseDType = 'f32' | 'f16';
 
 /** `rmsnorm(x, weight, { eps, weightOffset, residual })`. */
 export interface RmsnormCaseInputs {
+  /** Where the runner puts the tensors (default `dense`); see `placement.ts`. */
+  placement?: CasePlacement;
   op: 'rmsnorm';
   x: Float32Array;
   shape: number[];
@@ -19,6 +24,8 @@ export interface RmsnormCaseInputs {
 
 /** `addRmsnorm(x, residual, weight, options)`; both `y` and `sum` are checked. */
 export interface AddRmsnormCaseInputs {
+  /** Where the runner puts the tensors (default `dense`); see `placement.ts`. */
+  placement?: CasePlacement;
   op: 'addRmsnorm';
   x: Float32Array;
   residual: Float32Array;
@@ -29,6 +36,8 @@ export interface AddRmsnormCaseInputs {
 
 /** `rope(x, options)` on `x [batch, seq, heads, headDim]`. */
 export interface RopeCaseInputs {
+  /** Where the runner puts the tensors (default `dense`); see `placement.ts`. */
+  placement?: CasePlacement;
   op: 'rope';
   x: Float32Array;
   shape: [number, number, number, number];
@@ -44,6 +53,8 @@ export interface RopeCaseInputs {
 
 /** `gqa(q, k, v, options)`; `mask`/`sinks` become tensors. */
 export interface GqaCaseInputs {
+  /** Where the runner puts the tensors (default `dense`); see `placement.ts`. */
+  placement?: CasePlacement;
   op: 'gqa';
   q: Float32Array;
   qShape: [number, number, number, number];
@@ -79,6 +90,8 @@ export interface KvCacheStep {
 
 /** `createKVCache(be, ...)`, then per step `append(k, v)` and `gqa(q, cache.k, cache.v, { kvLength: cache.length, ... })`. */
 export interface KvCacheCaseInputs {
+  /** Where the runner puts the tensors (default `dense`); see `placement.ts`. */
+  placement?: CasePlacement;
   op: 'kvcache';
   batch: number;
   capacity: number;

@@ -7,8 +7,9 @@ import {
   checkSameBackendAndDType,
   checkTensor,
   formatShape,
-} from '../shape.js';
+} from '../validation.js';
 import type { Tensor } from '../tensor.js';
+import { checkOut, KernelCall } from './operands.js';
 
 /** Options of {@link gqa}. */
 export interface GqaOptions {
@@ -37,7 +38,14 @@ export interface GqaOptions {
   mask?: Tensor;
   /** Per-query-head sink logits `[Hq]`: they join the softmax denominator only. */
   sinks?: Tensor;
+  /**
+   * Write the result `[batch, seqQ, Hq, headDimV]` into this tensor (same backend and dtype;
+   * it may be a view) and return it. It must not overlap any input.
+   */
+  out?: Tensor;
 }
+
+const GQA_OPTIONS = ['scale', 'causal', 'kvLength', 'queryOffset', 'window', 'softcap', 'mask', 'sinks', 'out'] as const;
 
 /**
  * Grouped-query attention (Ainslie et al. 2023): query head `h` attends with key/value head
@@ -54,7 +62,7 @@ export interface GqaOptions {
  */
 export function gqa(q: Tensor, k: Tensor, v: Tensor, options?: GqaOptions): Tensor {
   const op = 'gqa';
-  const o = checkOptions(op, options);
+  const o = checkOptions(op, options, GQA_OPTIONS);
   checkTensor(op, 'q', q, 4);
   checkTensor(op, 'k', k, 4);
   checkTensor(op, 'v', v, 4);
@@ -135,30 +143,49 @@ export function gqa(q: Tensor, k: Tensor, v: Tensor, options?: GqaOptions): Tens
   }
   const softcap = o.softcap === undefined ? 0 : checkNumber(op, 'options.softcap', o.softcap, { min: 0, minExclusive: true });
 
-  const out = backend.empty([batch, seqQ, headsQ, headDimV], { dtype });
-  backend.kernels.gqa({
-    q: q.storage,
-    k: k.storage,
-    v: v.storage,
-    out: out.storage,
-    mask: o.mask ? o.mask.storage : null,
-    maskBatch,
-    maskHeads,
-    sinks: o.sinks ? o.sinks.storage : null,
-    batch,
-    seqQ,
-    seqKV,
-    headsQ,
-    headsKV,
-    headDim,
-    headDimV,
-    scale,
-    causal,
-    window,
-    softcap,
-    kvLength,
-    queryOffset,
-    dtype,
-  });
+  const outShape = [batch, seqQ, headsQ, headDimV];
+  const userOut = checkOut(op, 'options.out', o.out, backend, outShape, dtype, inputs);
+  const call = new KernelCall(op, backend);
+  const qs = call.input(q, headsQ * headDim);
+  const ks = call.input(k, headsKV * headDim);
+  const vs = call.input(v, headsKV * headDimV);
+  const ms = o.mask ? call.input(o.mask, { contiguous: seqKV }) : null;
+  const ss = o.sinks ? call.input(o.sinks, { contiguous: headsQ }) : null;
+  const out = userOut ?? call.create(outShape, dtype);
+  const os = call.output(out, headsQ * headDimV);
+  call.run(() =>
+    backend.kernels.gqa({
+      q: qs.storage,
+      k: ks.storage,
+      v: vs.storage,
+      out: os.storage,
+      mask: ms ? ms.storage : null,
+      maskBatch,
+      maskHeads,
+      sinks: ss ? ss.storage : null,
+      batch,
+      seqQ,
+      seqKV,
+      headsQ,
+      headsKV,
+      headDim,
+      headDimV,
+      scale,
+      causal,
+      window,
+      softcap,
+      kvLength,
+      queryOffset,
+      dtype,
+      layout: {
+        q: qs.layout,
+        k: ks.layout,
+        v: vs.layout,
+        out: os.layout,
+        mask: ms ? ms.layout : { offset: 0, rowStride: seqKV },
+        sinks: ss ? ss.layout : { offset: 0, rowStride: headsQ },
+      },
+    }),
+  );
   return out;
 }

@@ -1,13 +1,7 @@
 import { ShapeError } from '../errors.js';
-import {
-  checkNumber,
-  checkOptions,
-  checkSameBackendAndDType,
-  checkShapeEquals,
-  checkTensor,
-  formatShape,
-} from '../shape.js';
 import type { Tensor } from '../tensor.js';
+import { checkNumber, checkOptions, checkSameBackendAndDType, checkShapeEquals, checkTensor, formatShape } from '../validation.js';
+import { absent, checkOut, KernelCall } from './operands.js';
 
 /** Options of {@link rmsnorm} and {@link addRmsnorm}. */
 export interface RmsnormOptions {
@@ -21,6 +15,19 @@ export interface RmsnormOptions {
 export interface RmsnormWithResidualOptions extends RmsnormOptions {
   /** Added to `x` before normalising (same shape as `x`). */
   residual?: Tensor;
+  /**
+   * Write the result into this tensor (shape and dtype of `x`, same backend; it may be a
+   * view) and return it, instead of allocating a new one. It must not overlap the inputs.
+   */
+  out?: Tensor;
+}
+
+/** Options of {@link addRmsnorm}. */
+export interface AddRmsnormOptions extends RmsnormOptions {
+  /** Write the normalised sum here (shape and dtype of `x`) instead of a new tensor. */
+  outY?: Tensor;
+  /** Write `x + residual` here (shape and dtype of `x`) instead of a new tensor. */
+  outSum?: Tensor;
 }
 
 /** Result of {@link addRmsnorm}. */
@@ -34,8 +41,11 @@ export interface AddRmsnormResult {
 /** Default `eps` of RMSNorm (SPEC.md). */
 export const DEFAULT_RMSNORM_EPS = 1e-6;
 
-function prepare(op: string, x: unknown, weight: unknown, residual: unknown, options: RmsnormOptions | undefined) {
-  const o = checkOptions(op, options);
+const RMSNORM_OPTIONS = ['eps', 'weightOffset', 'residual', 'out'] as const;
+const ADD_RMSNORM_OPTIONS = ['eps', 'weightOffset', 'outY', 'outSum'] as const;
+
+function prepare(op: string, x: unknown, weight: unknown, residual: unknown, options: RmsnormOptions | undefined, known: readonly string[]) {
+  const o = checkOptions(op, options, known);
   checkTensor(op, 'x', x);
   checkTensor(op, 'weight', weight, 1);
   const hidden = x.shape[x.shape.length - 1];
@@ -59,7 +69,7 @@ function prepare(op: string, x: unknown, weight: unknown, residual: unknown, opt
   const { backend, dtype } = checkSameBackendAndDType(op, inputs);
   const eps = o.eps === undefined ? DEFAULT_RMSNORM_EPS : checkNumber(op, 'options.eps', o.eps, { min: 0 });
   const weightOffset = o.weightOffset === undefined ? 0 : checkNumber(op, 'options.weightOffset', o.weightOffset);
-  return { backend, dtype, x, weight, hidden, rows: x.size / hidden, eps, weightOffset };
+  return { backend, dtype, x, weight, hidden, rows: x.size / hidden, eps, weightOffset, inputs };
 }
 
 /**
@@ -74,21 +84,31 @@ function prepare(op: string, x: unknown, weight: unknown, residual: unknown, opt
  * const y = rmsnorm(x, w, { eps: 1e-5 });
  */
 export function rmsnorm(x: Tensor, weight: Tensor, options?: RmsnormWithResidualOptions): Tensor {
+  const op = 'rmsnorm';
   const residual = options?.residual;
-  const p = prepare('rmsnorm', x, weight, residual, options);
-  const out = p.backend.empty(p.x.shape, { dtype: p.dtype });
-  p.backend.kernels.rmsnorm({
-    x: p.x.storage,
-    residual: residual ? residual.storage : null,
-    weight: p.weight.storage,
-    out: out.storage,
-    sum: null,
-    rows: p.rows,
-    hidden: p.hidden,
-    eps: p.eps,
-    weightOffset: p.weightOffset,
-    dtype: p.dtype,
-  });
+  const p = prepare(op, x, weight, residual, options, RMSNORM_OPTIONS);
+  const userOut = checkOut(op, 'options.out', options?.out, p.backend, p.x.shape, p.dtype, p.inputs);
+  const call = new KernelCall(op, p.backend);
+  const xs = call.input(p.x, p.hidden);
+  const rs = residual ? call.input(residual, p.hidden) : null;
+  const ws = call.input(p.weight, { contiguous: p.hidden });
+  const out = userOut ?? call.create(p.x.shape, p.dtype);
+  const os = call.output(out, p.hidden);
+  call.run(() =>
+    p.backend.kernels.rmsnorm({
+      x: xs.storage,
+      residual: rs ? rs.storage : null,
+      weight: ws.storage,
+      out: os.storage,
+      sum: null,
+      rows: p.rows,
+      hidden: p.hidden,
+      eps: p.eps,
+      weightOffset: p.weightOffset,
+      dtype: p.dtype,
+      layout: { x: xs.layout, residual: rs ? rs.layout : absent(p.hidden), weight: ws.layout, out: os.layout, sum: absent(p.hidden) },
+    }),
+  );
   return out;
 }
 
@@ -102,22 +122,34 @@ export function rmsnorm(x: Tensor, weight: Tensor, options?: RmsnormWithResidual
  * @example
  * const { y, sum } = addRmsnorm(x, residual, w, { eps: 1e-5 });
  */
-export function addRmsnorm(x: Tensor, residual: Tensor, weight: Tensor, options?: RmsnormOptions): AddRmsnormResult {
-  if (residual === undefined) checkTensor('addRmsnorm', 'residual', residual);
-  const p = prepare('addRmsnorm', x, weight, residual, options);
-  const y = p.backend.empty(p.x.shape, { dtype: p.dtype });
-  const sum = p.backend.empty(p.x.shape, { dtype: p.dtype });
-  p.backend.kernels.rmsnorm({
-    x: p.x.storage,
-    residual: residual.storage,
-    weight: p.weight.storage,
-    out: y.storage,
-    sum: sum.storage,
-    rows: p.rows,
-    hidden: p.hidden,
-    eps: p.eps,
-    weightOffset: p.weightOffset,
-    dtype: p.dtype,
-  });
+export function addRmsnorm(x: Tensor, residual: Tensor, weight: Tensor, options?: AddRmsnormOptions): AddRmsnormResult {
+  const op = 'addRmsnorm';
+  if (residual === undefined) checkTensor(op, 'residual', residual);
+  const p = prepare(op, x, weight, residual, options, ADD_RMSNORM_OPTIONS);
+  const outY = checkOut(op, 'options.outY', options?.outY, p.backend, p.x.shape, p.dtype, p.inputs);
+  const outSum = checkOut(op, 'options.outSum', options?.outSum, p.backend, p.x.shape, p.dtype, [...p.inputs, ['options.outY', outY]]);
+  const call = new KernelCall(op, p.backend);
+  const xs = call.input(p.x, p.hidden);
+  const rs = call.input(residual, p.hidden);
+  const ws = call.input(p.weight, { contiguous: p.hidden });
+  const y = outY ?? call.create(p.x.shape, p.dtype);
+  const sum = outSum ?? call.create(p.x.shape, p.dtype);
+  const ys = call.output(y, p.hidden);
+  const ss = call.output(sum, p.hidden);
+  call.run(() =>
+    p.backend.kernels.rmsnorm({
+      x: xs.storage,
+      residual: rs.storage,
+      weight: ws.storage,
+      out: ys.storage,
+      sum: ss.storage,
+      rows: p.rows,
+      hidden: p.hidden,
+      eps: p.eps,
+      weightOffset: p.weightOffset,
+      dtype: p.dtype,
+      layout: { x: xs.layout, residual: rs.layout, weight: ws.layout, out: ys.layout, sum: ss.layout },
+    }),
+  );
   return { y, sum };
 }

@@ -1,8 +1,9 @@
 import { ShapeError, ValueError } from '../errors.js';
 import { checkRopeScaling, ropeFrequencies, type RopeScaling } from '../rope/scaling.js';
 import { ropeTableForPositions, ropeTableForRange } from '../rope/table.js';
-import { checkBoolean, checkNumber, checkOptions, checkTensor, formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
+import { checkBoolean, checkNumber, checkOptions, checkTensor, formatShape } from '../validation.js';
+import { checkOut, KernelCall, sameMemory } from './operands.js';
 
 /** Options of {@link rope}. */
 export interface RopeOptions {
@@ -24,7 +25,15 @@ export interface RopeOptions {
   scaling?: RopeScaling;
   /** Write the result into `x` and return `x` (default false: a new tensor). */
   inPlace?: boolean;
+  /**
+   * Write the result into this tensor (shape and dtype of `x`, same backend; it may be a view,
+   * e.g. the next slot of a KV cache) and return it. `out: x` is the same as `inPlace: true`;
+   * any other overlap with `x` is an error.
+   */
+  out?: Tensor;
 }
+
+const ROPE_OPTIONS = ['positions', 'theta', 'rotaryDim', 'interleaved', 'scaling', 'inPlace', 'out'] as const;
 
 /** Default RoPE base (SPEC.md). */
 export const DEFAULT_ROPE_THETA = 10000;
@@ -45,7 +54,7 @@ export const MAX_ROPE_POSITION = 2 ** 31 - 1;
  */
 export function rope(x: Tensor, options?: RopeOptions): Tensor {
   const op = 'rope';
-  const o = checkOptions(op, options);
+  const o = checkOptions(op, options, ROPE_OPTIONS);
   checkTensor(op, 'x', x, 4);
   const [batch, seq, heads, headDim] = x.shape;
 
@@ -102,20 +111,26 @@ export function rope(x: Tensor, options?: RopeOptions): Tensor {
     });
   }
 
+  if (o.out !== undefined) checkTensor(op, 'options.out', o.out);
+  const inPlaceOut = o.out !== undefined && sameMemory(o.out, x) && o.out.dtype === x.dtype && o.out.shape.every((d, i) => d === x.shape[i]);
+  if (inPlace && o.out !== undefined && !inPlaceOut) {
+    throw new ValueError({ op, argument: 'options.out', expected: 'x itself, or no out (inPlace: true writes into x)', actual: 'another tensor' });
+  }
+  const userOut = inPlace || inPlaceOut ? x : checkOut(op, 'options.out', o.out, x.backend, x.shape, x.dtype, [['x', x]]);
+
   const freq = ropeFrequencies(rotaryDim, theta, scaling, maxPosition);
   const table = positions ? ropeTableForPositions(freq, positions) : ropeTableForRange(freq, start, seq);
-  const out = inPlace ? x : x.backend.empty(x.shape, { dtype: x.dtype });
-  x.backend.kernels.rope({
-    x: x.storage,
-    out: out.storage,
-    batch,
-    seq,
-    heads,
-    headDim,
-    rotaryDim,
-    interleaved,
-    table,
-    dtype: x.dtype,
-  });
+  const token = heads * headDim;
+  const call = new KernelCall(op, x.backend);
+  if (userOut === x) {
+    // In place: the kernel reads and writes the same operand (staged as one dense copy if need be).
+    const io = call.inOut(x, token);
+    call.run(() => x.backend.kernels.rope({ x: io.storage, out: io.storage, batch, seq, heads, headDim, rotaryDim, interleaved, table, dtype: x.dtype, layout: { x: io.layout, out: io.layout } }));
+    return x;
+  }
+  const xs = call.input(x, token);
+  const out = userOut ?? call.create(x.shape, x.dtype);
+  const os = call.output(out, token);
+  call.run(() => x.backend.kernels.rope({ x: xs.storage, out: os.storage, batch, seq, heads, headDim, rotaryDim, interleaved, table, dtype: x.dtype, layout: { x: xs.layout, out: os.layout } }));
   return out;
 }

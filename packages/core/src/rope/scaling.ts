@@ -5,7 +5,7 @@
  * recompute them.
  */
 import { ValueError } from '../errors.js';
-import { checkNumber } from '../shape.js';
+import { checkNumber, checkOptions } from '../validation.js';
 
 /** Unscaled RoPE. */
 export interface RopeScalingDefault {
@@ -88,6 +88,16 @@ export interface RopeFrequencies {
 
 const OP = 'rope';
 
+/** The fields each scaling type takes (besides `type`): any other key is a typo. */
+const SCALING_KEYS: Record<RopeScalingType, readonly string[]> = {
+  default: [],
+  linear: ['factor'],
+  dynamic: ['factor', 'maxPositionEmbeddings'],
+  llama3: ['factor', 'lowFreqFactor', 'highFreqFactor', 'originalMaxPositionEmbeddings'],
+  yarn: ['factor', 'originalMaxPositionEmbeddings', 'betaFast', 'betaSlow', 'attentionFactor', 'mscale', 'mscaleAllDim', 'truncate'],
+  longrope: ['shortFactor', 'longFactor', 'originalMaxPositionEmbeddings', 'maxPositionEmbeddings', 'attentionFactor'],
+};
+
 /** Validate a scaling object; returns it typed. Throws `ValueError` naming the field. */
 export function checkRopeScaling(scaling: unknown, rotaryDim: number): RopeScaling {
   if (scaling === undefined) return { type: 'default' };
@@ -95,6 +105,8 @@ export function checkRopeScaling(scaling: unknown, rotaryDim: number): RopeScali
     throw new ValueError({ op: OP, argument: 'options.scaling', expected: 'a scaling object { type, ... }', actual: String(scaling) });
   }
   const s = scaling as Record<string, unknown>;
+  const known = SCALING_KEYS[s.type as RopeScalingType];
+  if (known) checkOptions(OP, s, ['type', ...known], 'options.scaling');
   const arg = (name: string) => `options.scaling.${name}`;
   const positive = (name: string) => checkNumber(OP, arg(name), s[name], { min: 0, minExclusive: true });
   const positiveInt = (name: string) => checkNumber(OP, arg(name), s[name], { min: 1, integer: true });
@@ -134,6 +146,17 @@ export function checkRopeScaling(scaling: unknown, rotaryDim: number): RopeScali
       if (s.attentionFactor !== undefined) r.attentionFactor = positive('attentionFactor');
       if (s.mscale !== undefined) r.mscale = checkNumber(OP, arg('mscale'), s.mscale);
       if (s.mscaleAllDim !== undefined) r.mscaleAllDim = checkNumber(OP, arg('mscaleAllDim'), s.mscaleAllDim);
+      if (r.attentionFactor === undefined && r.mscale && r.mscaleAllDim) {
+        const f = yarnMscale(r.factor, r.mscale) / yarnMscale(r.factor, r.mscaleAllDim);
+        if (!(f > 0 && Number.isFinite(f))) {
+          throw new ValueError({
+            op: OP,
+            argument: arg('mscaleAllDim'),
+            expected: 'mscale and mscaleAllDim whose attention factor yarnMscale(factor, mscale) / yarnMscale(factor, mscaleAllDim) is finite and > 0',
+            actual: `${r.mscaleAllDim} (factor ${f})`,
+          });
+        }
+      }
       if (s.truncate !== undefined) {
         if (typeof s.truncate !== 'boolean') {
           throw new ValueError({ op: OP, argument: arg('truncate'), expected: 'a boolean', actual: String(s.truncate) });
@@ -168,6 +191,15 @@ export function checkRopeScaling(scaling: unknown, rotaryDim: number): RopeScali
         maxPositionEmbeddings: positiveInt('maxPositionEmbeddings'),
       };
       if (s.attentionFactor !== undefined) r.attentionFactor = positive('attentionFactor');
+      if (r.attentionFactor === undefined && r.maxPositionEmbeddings > r.originalMaxPositionEmbeddings && r.originalMaxPositionEmbeddings < 2) {
+        // The default factor sqrt(1 + ln(max / orig) / ln(orig)) divides by ln(1) = 0.
+        throw new ValueError({
+          op: OP,
+          argument: arg('originalMaxPositionEmbeddings'),
+          expected: '>= 2 (the default attentionFactor divides by its logarithm), or an explicit attentionFactor',
+          actual: String(r.originalMaxPositionEmbeddings),
+        });
+      }
       return r;
     }
     default:
