@@ -11,7 +11,7 @@
  *
  * Measured: far below the kernels' cost (one streaming pass each way).
  */
-import { P_CVT_SRC, P_CVT_DST, P_CVT_COUNT } from './params';
+import { ConvertParams } from './params';
 
 /** Elements per work unit. */
 const BLOCK: i32 = 4096;
@@ -43,9 +43,9 @@ function narrow4(x: v128): v128 {
 }
 
 export function widen(params: usize, start: i32, end: i32, thread: i32): void {
-  const src = load<u32>(params, P_CVT_SRC) as usize;
-  const dst = load<u32>(params, P_CVT_DST) as usize;
-  const count = load<i32>(params, P_CVT_COUNT);
+  const src = ConvertParams.src(params);
+  const dst = ConvertParams.dst(params);
+  const count = ConvertParams.count(params);
   const i1 = min(end * BLOCK, count);
   let i = start * BLOCK;
   for (; i + 8 <= i1; i += 8) {
@@ -60,9 +60,9 @@ export function widen(params: usize, start: i32, end: i32, thread: i32): void {
 }
 
 export function narrow(params: usize, start: i32, end: i32, thread: i32): void {
-  const src = load<u32>(params, P_CVT_SRC) as usize;
-  const dst = load<u32>(params, P_CVT_DST) as usize;
-  const count = load<i32>(params, P_CVT_COUNT);
+  const src = ConvertParams.src(params);
+  const dst = ConvertParams.dst(params);
+  const count = ConvertParams.count(params);
   const i1 = min(end * BLOCK, count);
   let i = start * BLOCK;
   for (; i + 8 <= i1; i += 8) {

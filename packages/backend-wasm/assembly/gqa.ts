@@ -48,13 +48,7 @@
  * session (3.6x). Decode 32/8/64 over 2048 keys: ~0.35 ms, of which Q·K ~0.18 ms.
  */
 import { exp2n4, madd, tanh4 } from './simd-math';
-import {
-  P_GQA_Q, P_GQA_K, P_GQA_V, P_GQA_OUT, P_GQA_MASK, P_GQA_MASK_BATCH, P_GQA_MASK_HEADS, P_GQA_SINKS,
-  P_GQA_BATCH, P_GQA_SEQ_Q, P_GQA_SEQ_KV, P_GQA_HEADS_Q, P_GQA_HEADS_KV, P_GQA_HEAD_DIM, P_GQA_HEAD_DIM_V,
-  P_GQA_SCALE, P_GQA_CAUSAL, P_GQA_WINDOW, P_GQA_SOFTCAP, P_GQA_KV_LENGTH, P_GQA_QUERY_OFFSET,
-  P_GQA_SCRATCH, P_GQA_SCRATCH_STRIDE, P_GQA_TILE_Q, P_GQA_HEAD_CHUNK, P_GQA_Q_TILES, P_GQA_HEAD_CHUNKS,
-  P_GQA_TILE_K, P_GQA_K_PACK, P_GQA_V_PACK, P_GQA_PACK_ROWS, P_GQA_BLOCK_MAJOR,
-} from './params';
+import { GqaParams } from './params';
 
 const NEG_INF: f32 = -Infinity;
 /** Scores are kept in base 2 (log2 e folded into the Q scale, mask, softcap and sinks): exp2 needs no multiply. */
@@ -69,7 +63,7 @@ let kvLength: usize = 0, queryOffset: usize = 0, tileQ: i32 = 0, headChunk: i32 
 let kPack: usize = 0, vPack: usize = 0, packRows: usize = 0;
 // Scratch of this thread: S and alpha are shared, the rest is per tile (a slot).
 let sQt: usize = 0, sS: usize = 0, sO: usize = 0, sM: usize = 0, sL: usize = 0, sAlpha: usize = 0, sPos: usize = 0;
-let slot0: usize = 0, slotBytes: usize = 0, qtBytes: usize = 0, oBytes: usize = 0, mpMaxBytes: usize = 0;
+let slot0: usize = 0, slotBytes: usize = 0, slotO: usize = 0, slotM: usize = 0, slotL: usize = 0, slotPos: usize = 0;
 let qTiles: i32 = 0, headChunks: i32 = 0, perTile: i32 = 0;
 // The current tile (setTile): batch, first head, heads, first query, rows (M real, Mp
 // padded), positions, visible keys [jStart, jEnd), and where its K/V rows are.
@@ -78,50 +72,50 @@ let tPmin: i32 = 0, tPmax: i32 = 0, tJStart: i32 = 0, tJEnd: i32 = 0;
 let tKHead: usize = 0, tVHead: usize = 0, tKStride: usize = 0, tVStride: usize = 0;
 
 export function gqa(params: usize, start: i32, end: i32, thread: i32): void {
-  q = load<u32>(params, P_GQA_Q);
-  k = load<u32>(params, P_GQA_K);
-  v = load<u32>(params, P_GQA_V);
-  out = load<u32>(params, P_GQA_OUT);
-  mask = load<u32>(params, P_GQA_MASK);
-  maskBatch = load<i32>(params, P_GQA_MASK_BATCH);
-  maskHeads = load<i32>(params, P_GQA_MASK_HEADS);
-  sinks = load<u32>(params, P_GQA_SINKS);
-  const batch = load<i32>(params, P_GQA_BATCH);
-  seqQ = load<i32>(params, P_GQA_SEQ_Q);
-  seqKV = load<i32>(params, P_GQA_SEQ_KV);
-  headsQ = load<i32>(params, P_GQA_HEADS_Q);
-  headsKV = load<i32>(params, P_GQA_HEADS_KV);
-  d = load<i32>(params, P_GQA_HEAD_DIM);
-  dv = load<i32>(params, P_GQA_HEAD_DIM_V);
-  scale = load<f32>(params, P_GQA_SCALE);
-  causal = load<i32>(params, P_GQA_CAUSAL) != 0;
-  window = load<i32>(params, P_GQA_WINDOW);
-  softcap = load<f32>(params, P_GQA_SOFTCAP);
-  kvLength = load<u32>(params, P_GQA_KV_LENGTH);
-  queryOffset = load<u32>(params, P_GQA_QUERY_OFFSET);
-  tileQ = load<i32>(params, P_GQA_TILE_Q);
-  headChunk = load<i32>(params, P_GQA_HEAD_CHUNK);
-  tileK = load<i32>(params, P_GQA_TILE_K);
-  kPack = load<u32>(params, P_GQA_K_PACK);
-  vPack = load<u32>(params, P_GQA_V_PACK);
-  packRows = load<u32>(params, P_GQA_PACK_ROWS);
-  qTiles = load<i32>(params, P_GQA_Q_TILES);
-  headChunks = load<i32>(params, P_GQA_HEAD_CHUNKS);
+  q = GqaParams.q(params);
+  k = GqaParams.k(params);
+  v = GqaParams.v(params);
+  out = GqaParams.out(params);
+  mask = GqaParams.mask(params);
+  maskBatch = GqaParams.maskBatch(params);
+  maskHeads = GqaParams.maskHeads(params);
+  sinks = GqaParams.sinks(params);
+  const batch = GqaParams.batch(params);
+  seqQ = GqaParams.seqQ(params);
+  seqKV = GqaParams.seqKV(params);
+  headsQ = GqaParams.headsQ(params);
+  headsKV = GqaParams.headsKV(params);
+  d = GqaParams.headDim(params);
+  dv = GqaParams.headDimV(params);
+  scale = GqaParams.scale(params);
+  causal = GqaParams.causal(params);
+  window = GqaParams.window(params);
+  softcap = GqaParams.softcap(params);
+  kvLength = GqaParams.kvLength(params);
+  queryOffset = GqaParams.queryOffset(params);
+  tileQ = GqaParams.tileQ(params);
+  headChunk = GqaParams.headChunk(params);
+  tileK = GqaParams.tileK(params);
+  kPack = GqaParams.kPack(params);
+  vPack = GqaParams.vPack(params);
+  packRows = GqaParams.packRows(params);
+  qTiles = GqaParams.qTiles(params);
+  headChunks = GqaParams.headChunks(params);
   group = headsQ / headsKV;
   perTile = batch * headsKV * headChunks;
 
-  // Scratch layout (JS sizes it the same way in src/gqa.ts): S, alpha, then one slot per
-  // tile in flight: Qt or Qc (dims padded to 4), O, m, l, positions.
-  const mpMax = (tileQ * headChunk + 3) & ~3;
-  mpMaxBytes = (mpMax as usize) << 2;
-  sS = (load<u32>(params, P_GQA_SCRATCH) as usize) + (thread as usize) * (load<u32>(params, P_GQA_SCRATCH_STRIDE) as usize);
-  sAlpha = sS + (tileK as usize) * mpMaxBytes;
-  slot0 = sAlpha + mpMaxBytes;
-  qtBytes = (((d + 3) & ~3) as usize) * mpMaxBytes;
-  oBytes = (dv as usize) * mpMaxBytes;
-  slotBytes = qtBytes + oBytes + 3 * mpMaxBytes;
+  // This thread's scratch, laid out by src/gqa.ts (gqaScratchLayout): S at its start, then
+  // alpha, then one slot per tile in flight (Qt or Qc at the slot's start, O, m, l, positions).
+  sS = GqaParams.scratch(params) + (thread as usize) * (GqaParams.scratchStride(params) as usize);
+  sAlpha = sS + GqaParams.scratchAlpha(params);
+  slot0 = sS + GqaParams.scratchSlots(params);
+  slotBytes = GqaParams.slotBytes(params);
+  slotO = GqaParams.slotO(params);
+  slotM = GqaParams.slotM(params);
+  slotL = GqaParams.slotL(params);
+  slotPos = GqaParams.slotPos(params);
 
-  if (load<i32>(params, P_GQA_BLOCK_MAJOR) == 0) {
+  if (!GqaParams.blockMajor(params)) {
     useSlot(0);
     for (let u = start; u < end; u++) {
       setTile(u);
@@ -163,10 +157,10 @@ export function gqa(params: usize, start: i32, end: i32, thread: i32): void {
 /** Points the per-tile scratch at slot i. */
 function useSlot(i: i32): void {
   sQt = slot0 + (i as usize) * slotBytes;
-  sO = sQt + qtBytes;
-  sM = sO + oBytes;
-  sL = sM + mpMaxBytes;
-  sPos = sL + mpMaxBytes;
+  sO = sQt + slotO;
+  sM = sQt + slotM;
+  sL = sQt + slotL;
+  sPos = sQt + slotPos;
 }
 
 /** Geometry of unit u (query tiles last first, then batch, KV head, head chunk) into the t* globals. */
@@ -958,19 +952,19 @@ function accumulateTail(r0: i32, rows: i32, t0: i32, Mp: i32, vBase: usize, vStr
  * jHi = the keys any query of the batch may see (causal: up to the last query's position).
  */
 export function gqaPack(params: usize, start: i32, end: i32, thread: i32): void {
-  const kSrc = load<u32>(params, P_GQA_K) as usize;
-  const vSrc = load<u32>(params, P_GQA_V) as usize;
-  const kDst = load<u32>(params, P_GQA_K_PACK) as usize;
-  const vDst = load<u32>(params, P_GQA_V_PACK) as usize;
-  const rows = load<u32>(params, P_GQA_PACK_ROWS) as usize;
-  const sq = load<i32>(params, P_GQA_SEQ_Q);
-  const skv = load<i32>(params, P_GQA_SEQ_KV) as usize;
-  const hkv = load<i32>(params, P_GQA_HEADS_KV);
-  const dk = load<i32>(params, P_GQA_HEAD_DIM) as usize;
-  const dvv = load<i32>(params, P_GQA_HEAD_DIM_V) as usize;
-  const isCausal = load<i32>(params, P_GQA_CAUSAL) != 0;
-  const kvl = load<u32>(params, P_GQA_KV_LENGTH) as usize;
-  const qoff = load<u32>(params, P_GQA_QUERY_OFFSET) as usize;
+  const kSrc = GqaParams.k(params);
+  const vSrc = GqaParams.v(params);
+  const kDst = GqaParams.kPack(params);
+  const vDst = GqaParams.vPack(params);
+  const rows = GqaParams.packRows(params) as usize;
+  const sq = GqaParams.seqQ(params);
+  const skv = GqaParams.seqKV(params) as usize;
+  const hkv = GqaParams.headsKV(params);
+  const dk = GqaParams.headDim(params) as usize;
+  const dvv = GqaParams.headDimV(params) as usize;
+  const isCausal = GqaParams.causal(params);
+  const kvl = GqaParams.kvLength(params);
+  const qoff = GqaParams.queryOffset(params);
   for (let u = start; u < end; u++) {
     const b = u / hkv;
     const g = u % hkv;

@@ -9,7 +9,9 @@ export { rmsnorm } from './rmsnorm';
 export { rope } from './rope';
 export { gqa, gqaPack } from './gqa';
 export { widen, narrow } from './convert';
-export { PARAMS_BYTES } from './params';
+// The parameter block's size and layout fingerprint, which test/params.test.ts compares
+// with the JS writers' (src/params.ts): both are generated from params.schema.mjs.
+export { PARAMS_BYTES, PARAMS_LAYOUT_HASH } from './params';
 
 /** First free byte after the module's static data; the JS allocator starts above it. */
 export function heapBase(): usize {

@@ -15,7 +15,7 @@
  * not the cap); without the weight multiply 66%. Fused passes, row blocks and 8
  * accumulators measured no faster (see the package README). onnxruntime-web: 20-25 ms.
  */
-import { P_RMS_X, P_RMS_RESIDUAL, P_RMS_WEIGHT, P_RMS_OUT, P_RMS_SUM, P_RMS_HIDDEN, P_RMS_EPS, P_RMS_OFFSET } from './params';
+import { RmsnormParams } from './params';
 
 /** Elements per f32 block before its partial sums are flushed into f64 (16 lanes · 16). */
 const BLOCK: i32 = 256;
@@ -27,14 +27,14 @@ function flush(acc: v128, lo: v128): v128 {
 }
 
 export function rmsnorm(params: usize, start: i32, end: i32, thread: i32): void {
-  const x = load<u32>(params, P_RMS_X) as usize;
-  const residual = load<u32>(params, P_RMS_RESIDUAL) as usize;
-  const weight = load<u32>(params, P_RMS_WEIGHT) as usize;
-  const out = load<u32>(params, P_RMS_OUT) as usize;
-  const sum = load<u32>(params, P_RMS_SUM) as usize;
-  const hidden = load<i32>(params, P_RMS_HIDDEN);
-  const eps = load<f32>(params, P_RMS_EPS) as f64;
-  const offset = load<f32>(params, P_RMS_OFFSET);
+  const x = RmsnormParams.x(params);
+  const residual = RmsnormParams.residual(params);
+  const weight = RmsnormParams.weight(params);
+  const out = RmsnormParams.out(params);
+  const sum = RmsnormParams.sum(params);
+  const hidden = RmsnormParams.hidden(params);
+  const eps = RmsnormParams.eps(params) as f64;
+  const offset = RmsnormParams.weightOffset(params);
   const rowBytes = (hidden as usize) << 2;
   const vecEnd = hidden & ~15;
   const offsetV = f32x4.splat(offset);

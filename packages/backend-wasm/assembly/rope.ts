@@ -12,22 +12,19 @@
  * Measured (bench/quick.mjs --cpu, 1 thread, Zen 5): [1, 512, 32, 128] 0.37 ms (either
  * pairing); onnxruntime-web 10.6 ms, onnxruntime-node 3.9 ms.
  */
-import {
-  P_ROPE_X, P_ROPE_OUT, P_ROPE_COS, P_ROPE_SIN, P_ROPE_SEQ, P_ROPE_HEADS, P_ROPE_HEAD_DIM,
-  P_ROPE_ROTARY_DIM, P_ROPE_INTERLEAVED, P_ROPE_PER_TOKEN,
-} from './params';
+import { RopeParams } from './params';
 
 export function rope(params: usize, start: i32, end: i32, thread: i32): void {
-  const x = load<u32>(params, P_ROPE_X) as usize;
-  const out = load<u32>(params, P_ROPE_OUT) as usize;
-  const cosT = load<u32>(params, P_ROPE_COS) as usize;
-  const sinT = load<u32>(params, P_ROPE_SIN) as usize;
-  const seq = load<i32>(params, P_ROPE_SEQ);
-  const heads = load<i32>(params, P_ROPE_HEADS);
-  const headDim = load<i32>(params, P_ROPE_HEAD_DIM);
-  const rotaryDim = load<i32>(params, P_ROPE_ROTARY_DIM);
-  const interleaved = load<i32>(params, P_ROPE_INTERLEAVED) != 0;
-  const perToken = load<i32>(params, P_ROPE_PER_TOKEN) != 0;
+  const x = RopeParams.x(params);
+  const out = RopeParams.out(params);
+  const cosT = RopeParams.cos(params);
+  const sinT = RopeParams.sin(params);
+  const seq = RopeParams.seq(params);
+  const heads = RopeParams.heads(params);
+  const headDim = RopeParams.headDim(params);
+  const rotaryDim = RopeParams.rotaryDim(params);
+  const interleaved = RopeParams.interleaved(params);
+  const perToken = RopeParams.perToken(params);
   const half = rotaryDim >> 1;
   const headBytes = (headDim as usize) << 2;
   const passBytes = ((headDim - rotaryDim) as usize) << 2;

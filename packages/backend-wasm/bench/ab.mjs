@@ -1,17 +1,20 @@
 /**
- * A/B of two builds of this package in ONE process (not a test): GQA calls of build A and
+ * A/B of two builds of this package in ONE process (not a test): calls of build A and
  * build B alternate, so both see the same machine state (a shared host moves absolute times
  * by 20-50% between runs; the ratio holds). Copy each build's dist/ to a folder inside this
  * package (so `@llama-ops/core` resolves), e.g. `cp -r dist distA`, then:
  *
  *   node bench/ab.mjs ../distA ../distB
  *
- * Shapes: `SHAPES=Hq/Hkv/d/keys[/queries],...` (queries 1 = decode over `keys`; more is a
- * causal block at the end of the cache); `ITERS=N` calls of each; `THREADS=N` (default 1).
- * Prints medians and B/A.
+ * GQA shapes: `SHAPES=Hq/Hkv/d/keys[/queries],...` (queries 1 = decode over `keys`; more is
+ * a causal block at the end of the cache). `OPS=gqa,rmsnorm,rope` picks the ops (default
+ * gqa); rmsnorm and rope run bench/quick.mjs's shapes. `ITERS=N` calls of each;
+ * `THREADS=N` (default 1); `CPU=1` times process CPU time instead of wall time (steadier
+ * for one thread on a loaded machine: time spent preempted does not count). Prints
+ * medians and B/A.
  * Both builds' tensors stay resident, so K/V take twice the cache they take in one build.
  */
-import { gqa } from '@llama-ops/core';
+import { addRmsnorm, gqa, rmsnorm, rope } from '@llama-ops/core';
 import { rand } from './common.mjs';
 
 const [dirA, dirB] = process.argv.slice(2);
@@ -19,24 +22,32 @@ if (!dirA || !dirB) throw new Error('usage: node bench/ab.mjs DIST_A DIST_B (pat
 const threads = Number(process.env.THREADS ?? 1);
 const A = await (await import(`${dirA}/index.js`)).createBackend({ threads });
 const B = await (await import(`${dirB}/index.js`)).createBackend({ threads });
+const ops = (process.env.OPS ?? 'gqa').split(',');
 const shapes = (process.env.SHAPES ?? '32/8/64/2048,32/4/64/2048,32/8/128/2048,32/32/128/2048')
   .split(',')
   .map((s) => s.split('/').map(Number));
 const iters = Number(process.env.ITERS ?? 200);
 const median = (xs) => xs.sort((p, q) => p - q)[xs.length >> 1];
+const cpuMs = () => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+};
+const wallMs = () => Number(process.hrtime.bigint()) / 1e6;
+const now = process.env.CPU === '1' ? cpuMs : wallMs;
 
-for (const [hq, hkv, d, keys, queries = 1] of shapes) {
-  const make = (be) => ({
-    q: be.tensor(rand(queries * hq * d, 7), [1, queries, hq, d]),
-    k: be.tensor(rand(keys * hkv * d, 8), [1, keys, hkv, d]),
-    v: be.tensor(rand(keys * hkv * d, 9), [1, keys, hkv, d]),
-  });
+/**
+ * Times `run` on build A's and build B's tensors (`make(backend)`), alternating, and prints
+ * the medians. `run` returns the outputs to dispose (outside the timing).
+ */
+function compare(name, make, run) {
   const ta = make(A);
   const tb = make(B);
   const once = (t) => {
-    const start = process.hrtime.bigint();
-    gqa(t.q, t.k, t.v, { kvLength: keys, causal: true }).dispose();
-    return Number(process.hrtime.bigint() - start) / 1e6;
+    const start = now();
+    const outs = run(t);
+    const ms = now() - start;
+    for (const o of [outs].flat()) o.dispose();
+    return ms;
   };
   for (let i = 0; i < 10; i++) {
     once(ta);
@@ -50,6 +61,41 @@ for (const [hq, hkv, d, keys, queries = 1] of shapes) {
   }
   const ma = median(xa);
   const mb = median(xb);
-  console.log(`${hq}/${hkv}/${d} keys=${keys} queries=${queries}: A ${ma.toFixed(3)} ms  B ${mb.toFixed(3)} ms  B/A ${(mb / ma).toFixed(3)}`);
-  for (const t of [ta, tb]) for (const x of [t.q, t.k, t.v]) x.dispose();
+  console.log(`${name}: A ${ma.toFixed(3)} ms  B ${mb.toFixed(3)} ms  B/A ${(mb / ma).toFixed(3)}`);
+  for (const t of [ta, tb]) for (const x of Object.values(t)) x.dispose();
+}
+
+if (ops.includes('gqa')) {
+  for (const [hq, hkv, d, keys, queries = 1] of shapes) {
+    const make = (be) => ({
+      q: be.tensor(rand(queries * hq * d, 7), [1, queries, hq, d]),
+      k: be.tensor(rand(keys * hkv * d, 8), [1, keys, hkv, d]),
+      v: be.tensor(rand(keys * hkv * d, 9), [1, keys, hkv, d]),
+    });
+    compare(`gqa ${hq}/${hkv}/${d} keys=${keys} queries=${queries}`, make, (t) => gqa(t.q, t.k, t.v, { kvLength: keys, causal: true }));
+  }
+}
+
+if (ops.includes('rmsnorm')) {
+  const n = 2048 * 4096;
+  const make = (be) => ({
+    x: be.tensor(rand(n), [2048, 4096]),
+    r: be.tensor(rand(n, 2), [2048, 4096]),
+    w: be.tensor(rand(4096, 3), [4096]),
+  });
+  compare('rmsnorm [2048,4096]', make, (t) => rmsnorm(t.x, t.w));
+  compare('addRmsnorm [2048,4096]', make, (t) => {
+    const o = addRmsnorm(t.x, t.r, t.w);
+    return [o.y, o.sum];
+  });
+}
+
+if (ops.includes('rope')) {
+  const make = (be) => ({
+    x: be.tensor(rand(512 * 32 * 128), [1, 512, 32, 128]),
+    xd: be.tensor(rand(32 * 128), [1, 1, 32, 128]),
+  });
+  compare('rope [1,512,32,128]', make, (t) => rope(t.x, { positions: 0 }));
+  compare('rope [1,512,32,128] interleaved', make, (t) => rope(t.x, { positions: 0, interleaved: true }));
+  compare('rope decode [1,1,32,128] @ 2047', make, (t) => rope(t.xd, { positions: 2047 }));
 }

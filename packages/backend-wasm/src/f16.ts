@@ -6,7 +6,7 @@
  * a kernel takes. K/V are widened only up to each batch's kvLength (garbage past it is
  * never read, so never converted).
  */
-import { P_CVT_COUNT, P_CVT_DST, P_CVT_SRC } from './params.js';
+import { writeConvertParams } from './params.js';
 import type { Runtime } from './runtime.js';
 
 /** Elements per conversion work unit (as assembly/convert.ts). */
@@ -15,9 +15,7 @@ const NS_PER_ELEMENT = 0.25;
 
 function convert(rt: Runtime, kernel: 'widen' | 'narrow', src: number, dst: number, count: number): void {
   if (count <= 0) return;
-  rt.setU32(P_CVT_SRC, src);
-  rt.setU32(P_CVT_DST, dst);
-  rt.setI32(P_CVT_COUNT, count);
+  writeConvertParams(rt, { src, dst, count });
   rt.run(kernel, Math.ceil(count / BLOCK), count * NS_PER_ELEMENT, 1);
 }
 

@@ -1,5 +1,5 @@
 /**
- * Driver of assembly/gqa.ts: chooses the tiling, sizes the per-thread scratch, writes
+ * Driver of assembly/gqa.ts: chooses the tiling, lays out the per-thread scratch, writes
  * kvLength/queryOffset into wasm memory and splits the tiles across threads.
  *
  * Tiles hold ~32 rows (queries × heads of one KV group): enough rows to reuse each K/V
@@ -17,40 +17,7 @@
  * block-major (key blocks outer, tiles inner; BLOCK_MAJOR_* below).
  */
 import type { GqaKernelParams } from '@llama-ops/core';
-import {
-  P_GQA_BATCH,
-  P_GQA_BLOCK_MAJOR,
-  P_GQA_CAUSAL,
-  P_GQA_HEAD_CHUNK,
-  P_GQA_HEAD_CHUNKS,
-  P_GQA_HEAD_DIM,
-  P_GQA_HEAD_DIM_V,
-  P_GQA_HEADS_KV,
-  P_GQA_HEADS_Q,
-  P_GQA_K,
-  P_GQA_K_PACK,
-  P_GQA_KV_LENGTH,
-  P_GQA_MASK,
-  P_GQA_MASK_BATCH,
-  P_GQA_MASK_HEADS,
-  P_GQA_OUT,
-  P_GQA_PACK_ROWS,
-  P_GQA_Q,
-  P_GQA_Q_TILES,
-  P_GQA_QUERY_OFFSET,
-  P_GQA_SCALE,
-  P_GQA_SCRATCH,
-  P_GQA_SCRATCH_STRIDE,
-  P_GQA_SEQ_KV,
-  P_GQA_SEQ_Q,
-  P_GQA_SINKS,
-  P_GQA_SOFTCAP,
-  P_GQA_TILE_K,
-  P_GQA_TILE_Q,
-  P_GQA_V,
-  P_GQA_V_PACK,
-  P_GQA_WINDOW,
-} from './params.js';
+import { writeGqaParams } from './params.js';
 import type { Runtime } from './runtime.js';
 
 /** Target rows (queries × heads) per tile. */
@@ -90,6 +57,45 @@ const PACK_MAX_BYTES = 64 << 20;
 
 const align = (n: number, a: number): number => Math.ceil(n / a) * a;
 
+/** Byte offsets of one thread's GQA scratch, which assembly/gqa.ts reads from the parameter block. */
+export interface GqaScratchLayout {
+  /** Softmax rescale factors alpha [mpMax], from the thread's start (the scores S [tileK][mpMax] are at 0). */
+  alpha: number;
+  /** The first per-tile slot, from the thread's start (Qt/Qc at the slot's start). */
+  slots: number;
+  /** Bytes of one slot. */
+  slotBytes: number;
+  /** Output accumulators O [mpMax][headDimV], from the slot's start. */
+  o: number;
+  /** Running maxima m [mpMax], from the slot's start. */
+  m: number;
+  /** Softmax denominators l [mpMax], from the slot's start. */
+  l: number;
+  /** Query position of each row [mpMax] (i32), from the slot's start. */
+  pos: number;
+  /** Bytes of one thread's scratch, a multiple of 64 (a cache line). */
+  stride: number;
+}
+
+/**
+ * The one place the GQA scratch is laid out. Per thread: the scores S of one key block
+ * and alpha, shared by the tiles; then `slots` slots, one per tile in flight (block-major
+ * order keeps several), each with Q (Qt [headDim padded to 4][mpMax], or Qc with the dims
+ * in the lanes, the same size), O, m, l and the rows' positions.
+ * @param mpMax - rows of the largest tile, padded to a multiple of 4.
+ */
+export function gqaScratchLayout(mpMax: number, headDim: number, headDimV: number, tileK: number, slots: number): GqaScratchLayout {
+  const rowBytes = mpMax * 4; // one f32 or i32 per row
+  const alpha = tileK * rowBytes;
+  const first = alpha + rowBytes;
+  const o = align(headDim, 4) * rowBytes;
+  const m = o + headDimV * rowBytes;
+  const l = m + rowBytes;
+  const pos = l + rowBytes;
+  const slotBytes = pos + rowBytes;
+  return { alpha, slots: first, slotBytes, o, m, l, pos, stride: align(first + slots * slotBytes, 64) };
+}
+
 export function gqa(rt: Runtime, p: GqaKernelParams<number>): void {
   const group = p.headsQ / p.headsKV;
   // Work estimate: every query row against (at most) its batch's valid keys.
@@ -120,8 +126,8 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>): void {
   const tileK = blockMajor
     ? Math.min(TILE_K, Math.max(32, align(Math.floor(BLOCK_MAJOR_MACS / (rows * (p.headDim + p.headDimV))), 16)))
     : TILE_K;
-  const slotFloats = align(p.headDim, 4) * mpMax + mpMax * p.headDimV + 3 * mpMax;
-  const stride = align((tileK * mpMax + mpMax + perCall * slotFloats) * 4, 64);
+  const layout = gqaScratchLayout(mpMax, p.headDim, p.headDimV, tileK, perCall);
+  const stride = layout.stride;
   // Packed K/V rows per (batch, KV head): keys up to the last one a query may see.
   let packRows = 0;
   for (let b = 0; b < p.batch; b++) {
@@ -139,38 +145,47 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>): void {
   rt.heap.i32.set(p.kvLength, perBatch >>> 2);
   rt.heap.i32.set(p.queryOffset, (perBatch >>> 2) + p.batch);
 
-  rt.setU32(P_GQA_Q, p.q);
-  rt.setU32(P_GQA_K, p.k);
-  rt.setU32(P_GQA_V, p.v);
-  rt.setU32(P_GQA_OUT, p.out);
-  rt.setU32(P_GQA_MASK, p.mask ?? 0);
-  rt.setI32(P_GQA_MASK_BATCH, p.maskBatch);
-  rt.setI32(P_GQA_MASK_HEADS, p.maskHeads);
-  rt.setU32(P_GQA_SINKS, p.sinks ?? 0);
-  rt.setI32(P_GQA_BATCH, p.batch);
-  rt.setI32(P_GQA_SEQ_Q, p.seqQ);
-  rt.setI32(P_GQA_SEQ_KV, p.seqKV);
-  rt.setI32(P_GQA_HEADS_Q, p.headsQ);
-  rt.setI32(P_GQA_HEADS_KV, p.headsKV);
-  rt.setI32(P_GQA_HEAD_DIM, p.headDim);
-  rt.setI32(P_GQA_HEAD_DIM_V, p.headDimV);
-  rt.setF32(P_GQA_SCALE, p.scale);
-  rt.setI32(P_GQA_CAUSAL, p.causal ? 1 : 0);
-  rt.setI32(P_GQA_WINDOW, p.window);
-  rt.setF32(P_GQA_SOFTCAP, p.softcap);
-  rt.setU32(P_GQA_KV_LENGTH, perBatch);
-  rt.setU32(P_GQA_QUERY_OFFSET, perBatch + 4 * p.batch);
-  rt.setU32(P_GQA_SCRATCH, scratch);
-  rt.setU32(P_GQA_SCRATCH_STRIDE, stride);
-  rt.setI32(P_GQA_TILE_Q, tileQ);
-  rt.setI32(P_GQA_HEAD_CHUNK, headChunk);
-  rt.setI32(P_GQA_Q_TILES, qTiles);
-  rt.setI32(P_GQA_HEAD_CHUNKS, headChunks);
-  rt.setI32(P_GQA_TILE_K, tileK);
-  rt.setI32(P_GQA_BLOCK_MAJOR, blockMajor ? 1 : 0);
-  rt.setU32(P_GQA_K_PACK, pack ? kPack : 0);
-  rt.setU32(P_GQA_V_PACK, pack ? vPack : 0);
-  rt.setU32(P_GQA_PACK_ROWS, pack ? packRows : 0);
+  writeGqaParams(rt, {
+    q: p.q,
+    k: p.k,
+    v: p.v,
+    out: p.out,
+    mask: p.mask ?? 0,
+    maskBatch: p.maskBatch,
+    maskHeads: p.maskHeads,
+    sinks: p.sinks ?? 0,
+    batch: p.batch,
+    seqQ: p.seqQ,
+    seqKV: p.seqKV,
+    headsQ: p.headsQ,
+    headsKV: p.headsKV,
+    headDim: p.headDim,
+    headDimV: p.headDimV,
+    scale: p.scale,
+    causal: p.causal,
+    window: p.window,
+    softcap: p.softcap,
+    kvLength: perBatch,
+    queryOffset: perBatch + 4 * p.batch,
+    scratch,
+    scratchStride: stride,
+    tileQ,
+    headChunk,
+    qTiles,
+    headChunks,
+    tileK,
+    kPack: pack ? kPack : 0,
+    vPack: pack ? vPack : 0,
+    packRows: pack ? packRows : 0,
+    blockMajor,
+    scratchAlpha: layout.alpha,
+    scratchSlots: layout.slots,
+    slotBytes: layout.slotBytes,
+    slotO: layout.o,
+    slotM: layout.m,
+    slotL: layout.l,
+    slotPos: layout.pos,
+  });
 
   if (pack) rt.run('gqaPack', p.batch * p.headsKV, packFloats * 0.1, 1);
 

@@ -5,18 +5,7 @@
  * Tokens are split across threads.
  */
 import type { RopeKernelParams, RopeTable } from '@llama-ops/core';
-import {
-  P_ROPE_COS,
-  P_ROPE_HEAD_DIM,
-  P_ROPE_HEADS,
-  P_ROPE_INTERLEAVED,
-  P_ROPE_OUT,
-  P_ROPE_PER_TOKEN,
-  P_ROPE_ROTARY_DIM,
-  P_ROPE_SEQ,
-  P_ROPE_SIN,
-  P_ROPE_X,
-} from './params.js';
+import { writeRopeParams } from './params.js';
 import type { Runtime } from './runtime.js';
 
 const NS_PER_BYTE = 0.05;
@@ -62,16 +51,18 @@ export class RopeTables {
 export function rope(rt: Runtime, tables: RopeTables, p: RopeKernelParams<number>): void {
   const t = tables.get(rt, p.table);
   try {
-    rt.setU32(P_ROPE_X, p.x);
-    rt.setU32(P_ROPE_OUT, p.out);
-    rt.setU32(P_ROPE_COS, t.ptr);
-    rt.setU32(P_ROPE_SIN, t.sin);
-    rt.setI32(P_ROPE_SEQ, p.seq);
-    rt.setI32(P_ROPE_HEADS, p.heads);
-    rt.setI32(P_ROPE_HEAD_DIM, p.headDim);
-    rt.setI32(P_ROPE_ROTARY_DIM, p.rotaryDim);
-    rt.setI32(P_ROPE_INTERLEAVED, p.interleaved ? 1 : 0);
-    rt.setI32(P_ROPE_PER_TOKEN, p.table.perToken ? 1 : 0);
+    writeRopeParams(rt, {
+      x: p.x,
+      out: p.out,
+      cos: t.ptr,
+      sin: t.sin,
+      seq: p.seq,
+      heads: p.heads,
+      headDim: p.headDim,
+      rotaryDim: p.rotaryDim,
+      interleaved: p.interleaved,
+      perToken: p.table.perToken,
+    });
     const tokens = p.batch * p.seq;
     rt.run('rope', tokens, tokens * p.heads * p.headDim * 8 * NS_PER_BYTE);
   } finally {

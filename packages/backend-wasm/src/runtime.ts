@@ -1,6 +1,7 @@
 /**
  * What every kernel driver works with: the heap, this thread's kernel exports, the
- * parameter block, a reusable scratch block, and the worker pool (or none).
+ * parameter block (written by the typed writers of src/params.ts), a reusable scratch
+ * block, and the worker pool (or none).
  */
 import { KERNEL_NAMES, PARAMS_BYTES, type KernelName } from './params.js';
 import type { WasmHeap } from './memory.js';
@@ -19,8 +20,9 @@ export class Runtime {
   readonly pool: ThreadPool | null;
   /** Threads a kernel may use (the pool's, or 1). */
   readonly threads: number;
+  /** Byte address of the parameter block every kernel call reads (PARAMS_BYTES bytes). */
+  readonly params: number;
   readonly #fns: readonly KernelFn[];
-  readonly #params: number;
   readonly #minParallelNs: number;
   #scratch = 0;
   #scratchBytes = 0;
@@ -31,19 +33,7 @@ export class Runtime {
     this.#fns = fns;
     this.pool = pool;
     this.threads = pool ? pool.threads : 1;
-    this.#params = heap.alloc(PARAMS_BYTES);
-  }
-
-  setU32(offset: number, value: number): void {
-    this.heap.u32[(this.#params + offset) >>> 2] = value;
-  }
-
-  setI32(offset: number, value: number): void {
-    this.heap.i32[(this.#params + offset) >>> 2] = value;
-  }
-
-  setF32(offset: number, value: number): void {
-    this.heap.f32[(this.#params + offset) >>> 2] = value;
+    this.params = heap.alloc(PARAMS_BYTES);
   }
 
   /**
@@ -74,9 +64,9 @@ export class Runtime {
     const op = KERNEL_NAMES.indexOf(kernel);
     if (this.pool && this.parallel(units, workNs)) {
       const c = chunk ?? Math.max(1, Math.floor(units / (this.threads * 8)));
-      this.pool.run(op, this.#params, units, c);
+      this.pool.run(op, this.params, units, c);
     } else {
-      this.#fns[op](this.#params, 0, units, 0);
+      this.#fns[op](this.params, 0, units, 0);
     }
   }
 

@@ -2,7 +2,7 @@
 import { float16BitsToFloat32, float32ToFloat16Bits } from '@llama-ops/core';
 import { describe, expect, it } from 'vitest';
 import { wasmModuleBytes } from '../dist/index.js';
-import { P_CVT_COUNT, P_CVT_DST, P_CVT_SRC } from '../src/params.js';
+import { writeConvertParams } from '../src/params.js';
 
 async function kernels() {
   const memory = new WebAssembly.Memory({ initial: 32 });
@@ -12,10 +12,9 @@ async function kernels() {
   const src = 2 * 65536;
   const dst = 8 * 65536;
   const run = (name: 'widen' | 'narrow', count: number) => {
-    const u32 = new Uint32Array(memory.buffer);
-    u32[(params + P_CVT_SRC) >> 2] = src;
-    u32[(params + P_CVT_DST) >> 2] = dst;
-    u32[(params + P_CVT_COUNT) >> 2] = count;
+    const { buffer } = memory;
+    const heap = { u32: new Uint32Array(buffer), i32: new Int32Array(buffer), f32: new Float32Array(buffer) };
+    writeConvertParams({ heap, params }, { src, dst, count });
     e[name](params, 0, Math.ceil(count / 4096), 0);
   };
   return { memory, src, dst, run };
