@@ -74,6 +74,41 @@ function standaloneSpec(dep, spec, versions) {
 }
 
 /**
+ * How an app asks core for this backend: `@llama-ops/backend-<name>` is imported for the
+ * name; any other package is named explicitly.
+ * @param {string} name
+ * @param {string} packageName
+ */
+export function createCall(name, packageName) {
+  return packageName === `@llama-ops/backend-${name}` ? `createBackend('${name}')` : `createBackend({ package: '${packageName}' })`;
+}
+
+/**
+ * What to run after generating, as the generator prints it (a `#` starts a comment).
+ * @param {{ layout: 'workspace' | 'standalone', name: string, packageName: string, dir: string }} p
+ * @returns {string[]}
+ */
+export function nextSteps({ layout, name, packageName, dir }) {
+  if (layout === 'workspace') {
+    return [
+      `${PNPM} install`,
+      `${PNPM} -F ${packageName} build`,
+      `${PNPM} -F ${packageName} test     # every case fails with "not implemented" until you write the kernels`,
+      `# write src/rmsnorm.ts, src/rope.ts, src/gqa.ts (and src/memory.ts for device memory): CONTRIBUTING.md, "Adding a backend"`,
+      `${PNPM} changeset     # "${packageName}": minor, "Initial release"`,
+    ];
+  }
+  return [
+    `cd ${dir}`,
+    'npm install',
+    'npm run build',
+    'npm test     # every case fails with "not implemented" until you write the kernels',
+    `# write src/rmsnorm.ts, src/rope.ts, src/gqa.ts (and src/memory.ts for device memory): ${GUIDE_URL}`,
+    `# then publish it (npm publish); apps create it with ${createCall(name, packageName)} from @llama-ops/core`,
+  ];
+}
+
+/**
  * Create a backend package.
  * @param {{ name: string, dir?: string, packageName?: string, layout?: 'workspace' | 'standalone', force?: boolean }} options
  *   `layout` defaults to `workspace` for a directory directly in this repo's `packages/`,
@@ -100,9 +135,7 @@ export function generateBackend({ name, dir, packageName, layout, force = false 
   const dirInRepo = kind === 'workspace' && !relative(ROOT, target).startsWith('..') && !isAbsolute(relative(ROOT, target))
     ? relative(ROOT, target).split(sep).join('/')
     : `packages/backend-${name}`;
-  // How core finds this backend by name: `@llama-ops/backend-<name>` is imported for the
-  // name; any other package is named explicitly.
-  const selectByName = pkgName === `@llama-ops/backend-${name}` ? `createBackend('${name}')` : `createBackend({ package: '${pkgName}' })`;
+  const selectByName = createCall(name, pkgName);
   const tokens = {
     __PACKAGE__: pkgName,
     __PASCAL__: name.split('-').map((w) => w[0].toUpperCase() + w.slice(1)).join(''),
@@ -154,24 +187,7 @@ export function generateBackend({ name, dir, packageName, layout, force = false 
   write('package.json', `${JSON.stringify(manifest, null, 2)}\n`);
   write('tsconfig.json', `${JSON.stringify(tsconfig, null, 2)}\n`);
 
-  const nextSteps =
-    kind === 'workspace'
-      ? [
-          `${PNPM} install`,
-          `${PNPM} -F ${pkgName} build`,
-          `${PNPM} -F ${pkgName} test     # every case fails with "not implemented" until you write the kernels`,
-          `# write src/rmsnorm.ts, src/rope.ts, src/gqa.ts (and src/memory.ts for device memory): CONTRIBUTING.md, "Adding a backend"`,
-          `${PNPM} changeset     # "${pkgName}": minor, "Initial release"`,
-        ]
-      : [
-          `cd ${target}`,
-          'npm install',
-          'npm run build',
-          'npm test     # every case fails with "not implemented" until you write the kernels',
-          `# write src/rmsnorm.ts, src/rope.ts, src/gqa.ts (and src/memory.ts for device memory): ${GUIDE_URL}`,
-          `# then publish it (npm publish); apps create it with ${selectByName} from @llama-ops/core`,
-        ];
-  return { dir: target, packageName: pkgName, layout: kind, files: files.sort(), nextSteps };
+  return { dir: target, packageName: pkgName, layout: kind, files: files.sort(), nextSteps: nextSteps({ layout: kind, name, packageName: pkgName, dir: target }) };
 }
 
 function main() {
