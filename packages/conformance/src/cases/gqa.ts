@@ -126,7 +126,7 @@ function build(): ConformanceCase[] {
   // backend that reads up to the largest kvLength (or seqKV) for every batch meets the NaN
   // garbage. With causal: true and the default queryOffset, causality alone hides that bug.
   c.push(gqa('kvLength', 'ragged-decode-non-causal', 'ragged decode with causal: false, kvLength [4, 16, 9] of 16: each batch sees exactly its own keys', { B: 3, Sq: 1, Skv: 16, Hq: 4, Hkv: 2, D: 16 }, { causal: false, kvLength: [4, 16, 9] }));
-  c.push(gqa('kvLength', 'ragged-chunk-non-causal', 'ragged chunk of 3 queries with causal: false, kvLength [5, 11] of 12', { B: 2, Sq: 3, Skv: 12, Hq: 2, Hkv: 1, D: 16 }, { causal: false, kvLength: [5, 11] }));
+  c.push(gqa('kvLength', 'ragged-chunk-non-causal', 'ragged chunk of 3 queries with causal: false, kvLength [5, 11] of 12', { B: 2, Sq: 3, Skv: 12, Hq: 4, Hkv: 2, D: 32 }, { causal: false, kvLength: [5, 11] }));
   c.push(gqa('kvLength', 'ragged-queryOffset', "ragged kvLength [3, 10] with explicit queryOffset 9: batch 0's queries (positions 9, 10) see only its 3 keys", { B: 2, Sq: 2, Skv: 12, Hq: 4, Hkv: 2, D: 16 }, { kvLength: [3, 10], queryOffset: 9 }));
   c.push(gqa('kvLength', 'ragged-queryOffset-decode', 'ragged decode, kvLength [6, 12], per-batch queryOffset [15, 2]: batch 0 sees its 6 keys, batch 1 only keys 0..2', { B: 2, Sq: 1, Skv: 12, Hq: 4, Hkv: 1, D: 16 }, { kvLength: [6, 12], queryOffset: [15, 2] }));
   c.push(gqa('kvLength', 'ragged-window', "window 4, kvLength [5, 12], queryOffset [6, 9]: batch 0's windows (keys 3..6, 4..7) reach past its 5 keys", { B: 2, Sq: 2, Skv: 12, Hq: 2, Hkv: 1, D: 16 }, { window: 4, kvLength: [5, 12], queryOffset: [6, 9] }));
