@@ -24,8 +24,20 @@ export const EXPECTED_PUBLIC = [
 /** Workspace packages that must never be published. */
 export const EXPECTED_PRIVATE = ['@llama-ops/cli', '@llama-ops/bench', '@llama-ops/docs', '@llama-ops/onnx-peer', '@llama-ops/tools'];
 
-/** The backends a user installs next to core, by short name. */
+/** The built-in backends (core knows their names and priorities), by short name. */
 export const BACKENDS = ['cpu', 'wasm', 'webgpu'];
+
+/**
+ * Every backend published from this repo, by short name: the built-ins and any
+ * `packages/backend-<name>` added since (e.g. by `pnpm new-backend`).
+ * @returns {string[]}
+ */
+export function workspaceBackends() {
+  return publicPackages()
+    .map((p) => /^@llama-ops\/backend-(.+)$/.exec(p.name)?.[1])
+    .filter(Boolean)
+    .sort();
+}
 
 /**
  * Every workspace package (the globs of pnpm-workspace.yaml: `packages/*`, `apps/*`, `tools`).

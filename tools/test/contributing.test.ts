@@ -1,12 +1,17 @@
 // The contributor path: CONTRIBUTING.md covers what it must and points only at things that
 // exist; the conformance kit documents its cases and tolerances and lists which cases a
-// backend skips, and why.
-import { existsSync, readFileSync } from 'node:fs';
+// backend skips, and why; and the docs guide "Writing a new backend", CONTRIBUTING's "Adding
+// a backend", the generator and the template tell one story (the commands each shows are the
+// ones the generator prints, which new-backend.test.ts and third-party-backend.test.ts run).
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { coverageReport, listCases } from '@llama-ops/conformance/suite';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM helper without type declarations
 import { ROOT } from '../lib/workspace.mjs';
+// @ts-expect-error plain ESM helper without type declarations
+import { GUIDE_URL, createCall, generateBackend, nextSteps } from '../new-backend.mjs';
 
 const contributing = readFileSync(join(ROOT, 'CONTRIBUTING.md'), 'utf8');
 const rootScripts = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts as Record<string, string>;
@@ -66,5 +71,79 @@ describe('the conformance kit, as CONTRIBUTING.md describes it', () => {
       if (e.dtype === 'f16') expect(e.skipped).toMatch(/f16/);
     }
     expect(report.run + report.skipped).toBe(report.total);
+  });
+});
+
+/** The commands of a `sh` code block (comments dropped, `pnpm` as the generator spells it). */
+function commands(block: string): string[] {
+  return block
+    .split('\n')
+    .map((l) => l.split('#')[0]!.trim())
+    .filter(Boolean)
+    .map((l) => l.replace(/^pnpm /, 'npx -y pnpm@10.34.8 '));
+}
+const shBlocks = (markdown: string) => [...markdown.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => commands(m[1]!));
+const section = (markdown: string, heading: string) => {
+  const start = markdown.indexOf(heading);
+  expect(start, heading).toBeGreaterThanOrEqual(0);
+  const next = markdown.indexOf('\n## ', start + heading.length);
+  return markdown.slice(start, next < 0 ? undefined : next);
+};
+
+describe('one story for a new backend: the generator, CONTRIBUTING.md, the docs guide, the template', () => {
+  const guideFile = join(ROOT, 'apps', 'docs', 'guide', 'new-backend.md');
+  const guide = readFileSync(guideFile, 'utf8');
+  const adding = section(contributing, '## Adding a backend');
+  const stepsOnly = (steps: string[]) => steps.map((l) => l.split('#')[0]!.trim()).filter(Boolean);
+  const inRepo = stepsOnly(nextSteps({ layout: 'workspace', name: 'webgl', packageName: '@llama-ops/backend-webgl', dir: join(ROOT, 'packages', 'backend-webgl') }));
+  const standalone = stepsOnly(nextSteps({ layout: 'standalone', name: 'webgl', packageName: 'llama-ops-backend-webgl', dir: 'llama-ops-backend-webgl' }));
+
+  it("CONTRIBUTING's commands are `pnpm new-backend` and the steps the generator prints in the repo", () => {
+    const [first] = shBlocks(adding);
+    expect(first).toEqual(['npx -y pnpm@10.34.8 new-backend webgl', ...inRepo.slice(0, 3)]);
+    expect(adding).toContain('apps/docs/guide/new-backend.md');
+    expect(adding).toContain('tools/test/third-party-backend.test.ts');
+  });
+
+  it('the docs guide shows the same repo commands, and for a package of your own the generator call and the npm steps it prints', () => {
+    const blocks = shBlocks(guide);
+    expect(blocks).toContainEqual(['npx -y pnpm@10.34.8 new-backend webgl', ...inRepo.slice(0, 3)]);
+    const own = blocks.find((b) => b.some((l) => l.includes('tools/new-backend.mjs')));
+    expect(own, 'a sh block running tools/new-backend.mjs').toBeDefined();
+    const generate = own!.findIndex((l) => l.includes('tools/new-backend.mjs'));
+    expect(own![generate]).toMatch(/^node \S*tools\/new-backend\.mjs webgl --dir llama-ops-backend-webgl$/);
+    expect(own!.slice(generate + 1)).toEqual(standalone.slice(0, 4));
+    expect(guide).toContain('CONTRIBUTING.md#adding-a-backend');
+    // The page the generated package points to is this one.
+    expect(GUIDE_URL).toBe('https://github.com/llama-ops/llama-ops/blob/main/apps/docs/guide/new-backend.md');
+    expect(existsSync(guideFile)).toBe(true);
+  });
+
+  it('the guide, CONTRIBUTING and the generated READMEs create the backend through core the same way', () => {
+    const work = mkdtempSync(join(tmpdir(), 'llama-ops-story-'));
+    try {
+      const own = generateBackend({ name: 'webgl', dir: join(work, 'own') });
+      const ours = generateBackend({ name: 'webgl', dir: join(work, 'ours'), layout: 'workspace' });
+      const ownCall = createCall('webgl', own.packageName);
+      const oursCall = createCall('webgl', ours.packageName);
+      expect(ownCall).toBe("createBackend({ package: 'llama-ops-backend-webgl' })");
+      expect(oursCall).toBe("createBackend('webgl')");
+      expect(readFileSync(join(own.dir, 'README.md'), 'utf8')).toContain(`await ${ownCall};`);
+      expect(readFileSync(join(ours.dir, 'README.md'), 'utf8')).toContain(`await ${oursCall};`);
+      expect(guide).toContain(`await ${ownCall};`);
+      expect(guide).toContain(`await ${oursCall};`);
+      expect(adding).toContain(`\`${oursCall}\``);
+      // The "not implemented" message the guide quotes is the one a generated package throws.
+      const hint = readFileSync(join(own.dir, 'src', 'not-implemented.ts'), 'utf8').match(/hint: `(.*)`/)![1]!.replace('${op}', 'rmsnorm');
+      expect(guide).toContain(`rmsnorm: ${hint}`);
+      // The guide's kit call is the generated test's.
+      const test = readFileSync(join(own.dir, 'test', 'conformance.test.ts'), 'utf8');
+      for (const line of ["import { runConformance } from '@llama-ops/conformance';", "import { createBackend } from '../src/index.js';", 'createBackend: () => createBackend(),']) {
+        expect(test).toContain(line);
+        expect(guide).toContain(line);
+      }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });

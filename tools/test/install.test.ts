@@ -1,37 +1,22 @@
-// "Installing only what you need": for each backend, a clean npm project outside the
+// "Installing only what you need": for each backend of the repo (the built-ins and any
+// packages/backend-<name> added with `pnpm new-backend`), a clean npm project outside the
 // workspace installs @llama-ops/core + that one backend from the packed tarballs, then runs
 // fixtures/install-check.mjs, which computes every op and checks it against float64 values
 // computed in the script. Also asserts that no other backend (and one core) got installed.
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { transformSync } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM helper without type declarations
-import { BACKENDS, ROOT, publicPackages } from '../lib/workspace.mjs';
-import { tarballOf } from './helpers.js';
+import { BACKENDS, ROOT, publicPackages, workspaceBackends } from '../lib/workspace.mjs';
+import { cleanEnv, NPM_INSTALL_FLAGS, sh, tarballOf } from './helpers.js';
 
-// One npm cache for every run (kept between runs, in the OS temp dir): tarballs of
-// third-party packages (e.g. `webgpu`) are downloaded once.
-const NPM_CACHE = join(tmpdir(), 'llama-ops-release-tests-npm-cache');
 const work = mkdtempSync(join(tmpdir(), 'llama-ops-install-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const LAVAPIPE_ICD = join(ROOT, '.cache', 'mesa', 'lvp_icd.json');
-
-/** The env for a child npm/node: no pnpm-injected npm_* settings leak into npm. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k) && !k.startsWith('VITEST')) env[k] = v;
-  return { ...env, ...extra };
-}
-
-function sh(cmd: string, args: string[], cwd: string, env = cleanEnv()) {
-  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}`, stdout: r.stdout ?? '', error: r.error };
-}
 
 /** Every package name in the installed tree (walks node_modules, scoped and nested). */
 function installedPackages(nodeModules: string, found = new Map<string, number>()): Map<string, number> {
@@ -82,7 +67,7 @@ function readmeExample(pkg: { name: string; dir: string }): { code: string; impo
   return { code, imports };
 }
 
-describe.each(BACKENDS as string[])('npm install @llama-ops/core @llama-ops/backend-%s (and nothing else)', (backend) => {
+describe.each(workspaceBackends() as string[])('npm install @llama-ops/core @llama-ops/backend-%s (and nothing else)', (backend) => {
   const pkg = `@llama-ops/backend-${backend}`;
   const dir = join(work, backend);
 
@@ -110,7 +95,7 @@ describe.each(BACKENDS as string[])('npm install @llama-ops/core @llama-ops/back
       specs.push(`webgpu@${range}`);
     }
     const started = Date.now();
-    const install = sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', '--cache', NPM_CACHE, ...specs], dir);
+    const install = sh('npm', ['install', ...NPM_INSTALL_FLAGS, ...specs], dir);
     expect(install.status, `npm install failed:\n${install.out}`).toBe(0);
     const installSeconds = (Date.now() - started) / 1000;
 
@@ -135,7 +120,7 @@ describe.each(BACKENDS as string[])('npm install @llama-ops/core @llama-ops/back
     expect(Object.keys(report.maxError).sort()).toEqual(
       ['addRmsnorm.sum', 'addRmsnorm.y', 'gqa', 'rmsnorm', 'rope(interleaved=false)', 'rope(interleaved=true)'].sort(),
     );
-    // core's registry sees exactly the installed backend, and tells how to get the others.
+    // core's registry sees exactly the installed backend, and tells how to get the built-ins.
     expect(report.installedBackends).toEqual([backend]);
     for (const other of (BACKENDS as string[]).filter((b) => b !== backend)) {
       expect(report.notInstalled).toContainEqual({ name: other, install: `npm install @llama-ops/backend-${other}` });

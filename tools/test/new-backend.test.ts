@@ -1,17 +1,21 @@
-// The backend template: `pnpm new-backend` output builds and typechecks as is; its one test
-// (the conformance kit) reports each unimplemented op as failed cases whose message says
-// "not implemented" and where to write it (no crash, no skip); and it passes once the kernels
-// delegate to a correct implementation (the cpu backend's).
+// The backend template in this repo's layout (`pnpm new-backend <name>` into packages/): it
+// builds and typechecks as is; its one test (the conformance kit) reports each unimplemented
+// op as failed cases whose message says "not implemented" and where to write it (no crash,
+// no skip); and it passes once the kernels delegate to a correct implementation (the cpu
+// backend's). The package is generated into a temporary folder with the workspace layout and
+// linked as `pnpm install` would link it. third-party-backend.test.ts covers the standalone
+// layout (outside the repo, installed with npm).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM helper without type declarations
 import { generateBackend } from '../new-backend.mjs';
 // @ts-expect-error plain ESM helper without type declarations
 import { ROOT } from '../lib/workspace.mjs';
+import { delegateToCpu, opOf, readReport } from './generated-backend.js';
 
 const NAME = 'kit-check';
 const work = mkdtempSync(join(tmpdir(), 'llama-ops-new-backend-'));
@@ -44,58 +48,43 @@ function node(args: string[], cwd = dir) {
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
-interface Assertion {
-  ancestorTitles: string[];
-  title: string;
-  fullName: string;
-  status: 'passed' | 'failed' | 'skipped' | 'pending' | 'todo';
-  failureMessages: string[];
-}
-
 let runCount = 0;
 function conformance() {
   const report = join(work, `report-${++runCount}.json`);
   const r = node([join(VITEST, 'vitest.mjs'), 'run', '--reporter=json', `--outputFile=${report}`]);
-  expect(existsSync(report), `vitest wrote no report (exit ${r.status}):\n${r.out}`).toBe(true);
-  const json = JSON.parse(readFileSync(report, 'utf8'));
-  const files = json.testResults as Array<{ status: string; message: string; assertionResults: Assertion[] }>;
-  // A crash (createBackend throwing, an import error) shows as a file-level message and no tests.
-  expect(files.map((f) => f.message).filter(Boolean), 'file-level errors').toEqual([]);
-  const tests = files.flatMap((f) => f.assertionResults);
-  return { status: r.status, tests, out: r.out };
+  return { status: r.status, tests: readReport(report, r.out), out: r.out };
 }
-const opOf = (t: Assertion) => t.ancestorTitles[1] ?? '';
-const delegate = (op: 'rmsnorm' | 'rope' | 'gqa') =>
-  writeFileSync(
-    join(dir, 'src', `${op}.ts`),
-    `// Test only: delegate to the cpu backend's kernel (same storage: Float32Array).
-import { createCpuKernels } from '@llama-ops/backend-cpu';
-import type { ${op === 'gqa' ? 'Gqa' : op === 'rope' ? 'Rope' : 'Rmsnorm'}KernelParams } from '@llama-ops/core';
-import type { KitCheckStorage } from './memory.js';
+const delegate = (op: 'rmsnorm' | 'rope' | 'gqa') => delegateToCpu(dir, 'KitCheckStorage', op);
 
-const cpu = createCpuKernels();
-export function ${op}(p: ${op === 'gqa' ? 'Gqa' : op === 'rope' ? 'Rope' : 'Rmsnorm'}KernelParams<KitCheckStorage>): void {
-  cpu.${op}(p);
-}
-`,
-  );
-
-describe('pnpm new-backend', () => {
-  it('generates a package whose only test is runConformance, with kernels that throw UnsupportedError', () => {
-    const r = node([join(ROOT, 'tools', 'new-backend.mjs'), NAME, '--dir', dir], work);
-    expect(r.status, r.out).toBe(0);
+describe('pnpm new-backend (in packages/ of this repo)', () => {
+  it('generates @llama-ops/backend-<name> with workspace dependencies, the repo tsconfig, and pnpm next steps; its only test is runConformance', () => {
+    const generated = generateBackend({ name: NAME, dir, layout: 'workspace' });
+    expect(generated.packageName).toBe(`@llama-ops/backend-${NAME}`);
+    expect(generated.nextSteps).toEqual([
+      'npx -y pnpm@10.34.8 install',
+      `npx -y pnpm@10.34.8 -F @llama-ops/backend-${NAME} build`,
+      expect.stringMatching(new RegExp(`^npx -y pnpm@10\\.34\\.8 -F @llama-ops/backend-${NAME} test +# every case fails with "not implemented"`)),
+      expect.stringContaining('CONTRIBUTING.md, "Adding a backend"'),
+      expect.stringMatching(/^npx -y pnpm@10\.34\.8 changeset /),
+    ]);
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     expect(manifest.name).toBe(`@llama-ops/backend-${NAME}`);
-    expect(manifest.peerDependencies['@llama-ops/core']).toMatch(/^workspace:/);
+    expect(manifest.peerDependencies['@llama-ops/core']).toBe('workspace:>=0.1.0 <1.0.0');
+    expect(manifest.devDependencies).toMatchObject({ '@llama-ops/core': 'workspace:*', '@llama-ops/conformance': 'workspace:*', vitest: 'catalog:' });
+    expect(manifest.repository.directory).toBe(`packages/backend-${NAME}`);
     expect(manifest.scripts.test).toBe('vitest run');
+    const tsconfig = JSON.parse(readFileSync(join(dir, 'tsconfig.json'), 'utf8'));
+    expect(resolve(dir, tsconfig.extends)).toBe(join(ROOT, 'tsconfig.base.json'));
     const test = readFileSync(join(dir, 'test', 'conformance.test.ts'), 'utf8');
     expect(test).toContain('runConformance({');
     for (const op of ['rmsnorm', 'rope', 'gqa']) {
       expect(readFileSync(join(dir, 'src', `${op}.ts`), 'utf8')).toContain(`throw notImplemented('${op}')`);
     }
     expect(readFileSync(join(dir, 'src', 'not-implemented.ts'), 'utf8')).toContain('new UnsupportedError(');
+    expect(readFileSync(join(dir, 'README.md'), 'utf8')).toContain(`await createBackend('${NAME}')`);
     expect(() => generateBackend({ name: NAME, dir })).toThrow(/exists and is not empty/);
     expect(() => generateBackend({ name: 'webgpu', dir: join(work, 'x') })).toThrow(/taken/);
+    expect(() => generateBackend({ name: 'other', dir: join(work, 'y'), layout: 'workspace', packageName: 'llama-ops-backend-other' })).toThrow(/in this repo is @llama-ops\/backend-other/);
 
     // What pnpm install would link in the workspace.
     link('@llama-ops/core', join(ROOT, 'packages', 'core'));

@@ -28,6 +28,7 @@ import type {
   RmsnormCaseInputs,
   RopeCaseInputs,
 } from './cases/types.js';
+import { describeParameters } from './cases/parameters.js';
 import { Placer, type PackedPart } from './placement.js';
 import { referenceAddRmsnorm, referenceGqa, referenceRope, referenceRopeFrequencies, referenceRopePositions } from './reference/index.js';
 
@@ -44,8 +45,13 @@ export interface CaseResult {
   readonly bound: number;
   /** Flat index of the worst element in the output named in the message (-1 if none). */
   readonly worstIndex: number;
-  /** What passed or what failed, where, by how much. */
+  /**
+   * What passed or what failed, where, by how much; a failure adds a second line,
+   * `  parameters: …`, with {@link CaseResult.parameters}.
+   */
   readonly message: string;
+  /** The case's shapes and options in one line (per-batch values included); empty if it could not be built. */
+  readonly parameters: string;
   /** Per-output comparisons (labelled in their messages). */
   readonly comparisons: readonly Comparison[];
   /** Wall-clock milliseconds (build, upload, run, read, reference). */
@@ -336,7 +342,10 @@ async function runKvCache(s: Scope, c: KvCacheCaseInputs): Promise<Comparison[]>
   return comparisons;
 }
 
-function summarise(c: ConformanceCase, comparisons: Comparison[], ms: number): CaseResult {
+/** A failure message with the case's parameters on a second line. */
+const withParameters = (message: string, parameters: string) => (parameters ? `${message}\n  parameters: ${parameters}` : message);
+
+function summarise(c: ConformanceCase, parameters: string, comparisons: Comparison[], ms: number): CaseResult {
   const failed = comparisons.find((x) => !x.pass);
   const maxError = comparisons.reduce((m, x) => Math.max(m, x.maxError), 0);
   const worst = failed ?? comparisons.reduce((a, b) => (b.maxError > a.maxError ? b : a), comparisons[0]);
@@ -348,7 +357,10 @@ function summarise(c: ConformanceCase, comparisons: Comparison[], ms: number): C
     maxError,
     bound: worst?.bound ?? 0,
     worstIndex: worst?.worstIndex ?? -1,
-    message: failed ? `${c.id}: ${failed.message}` : `${c.id}: pass (max |error| ${maxError.toPrecision(3)}; ${comparisons.length} output(s) checked)`,
+    message: failed
+      ? withParameters(`${c.id}: ${failed.message}`, parameters)
+      : `${c.id}: pass (max |error| ${maxError.toPrecision(3)}; ${comparisons.length} output(s) checked)`,
+    parameters,
     comparisons,
     ms,
   };
@@ -363,8 +375,11 @@ function summarise(c: ConformanceCase, comparisons: Comparison[], ms: number): C
 export async function runCase(backend: Backend, c: ConformanceCase): Promise<CaseResult> {
   const t0 = performance.now();
   const scope = new Scope(backend, c.dtype);
+  let parameters = '';
   try {
-    const inputs = storedInputs(c.build(), c.dtype);
+    const built = c.build();
+    parameters = describeParameters(built);
+    const inputs = storedInputs(built, c.dtype);
     let comparisons: Comparison[];
     let inPlaceOf: Tensor | null = null;
     switch (inputs.op) {
@@ -384,7 +399,7 @@ export async function runCase(backend: Backend, c: ConformanceCase): Promise<Cas
     }
     comparisons.push(...(await scope.checkInputsUntouched(inPlaceOf)));
     comparisons.push(...(await scope.placer.checkGaps()));
-    return summarise(c, comparisons, performance.now() - t0);
+    return summarise(c, parameters, comparisons, performance.now() - t0);
   } catch (err) {
     const e = err as Error;
     const what = e && typeof e === 'object' && 'message' in e ? `${e.name}: ${e.message}` : String(err);
@@ -396,7 +411,8 @@ export async function runCase(backend: Backend, c: ConformanceCase): Promise<Cas
       maxError: Infinity,
       bound: 0,
       worstIndex: -1,
-      message: `${c.id}: threw ${what}`,
+      message: withParameters(`${c.id}: threw ${what}`, parameters),
+      parameters,
       comparisons: [],
       ms: performance.now() - t0,
     };

@@ -25,6 +25,7 @@ export type {
   RopeCaseInputs,
 } from './cases/types.js';
 export { DEFAULT_SEED, randomCaseArbitrary, randomSettings } from './cases/random.js';
+export { describeParameters } from './cases/parameters.js';
 export { runCase, roundToF16, ropeBounds, maxAbsValid, type CaseResult } from './run-case.js';
 export { compare, coordinates, TOLERANCES, type Comparison } from './check.js';
 

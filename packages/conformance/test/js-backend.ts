@@ -27,7 +27,23 @@ export type Bug =
   | 'empty-row-nan' // a row with no visible key yields NaN (0 / 0)
   | 'rmsnorm-f32-sum' // accumulates squares in float32 without scaling: overflows for |x| ~ 1e18
   | 'rmsnorm-eps-outside' // 1 / (sqrt(mean) + eps)
-  | 'gqa-throws'; // the kernel throws
+  | 'gqa-throws' // the kernel throws
+  // Bugs that other parameters can hide (kit.test.ts names the cases that catch each):
+  | 'kvLength-max' // uses the largest kvLength for every batch
+  | 'kvLength-first' // uses batch 0's kvLength for every batch
+  | 'queryOffset-first' // uses batch 0's queryOffset for every batch
+  | 'queryOffset-ignored' // places the queries at the end of the cache (kvLength - seqQ) whatever queryOffset says
+  | 'decode-not-causal' // a seqQ = 1 fast path that assumes the query sits at the end of the cache: no causal test
+  | 'window-at-cache-end' // anchors the window at the last valid key instead of the query's position
+  | 'sinks-by-kv-head' // reads sinks[h / group] (one per KV head) instead of sinks[h]
+  | 'sinks-first-head' // uses sinks[0] for every head
+  | 'mask-batch-0' // reads the mask's batch 0 for every batch
+  | 'mask-head-0' // reads the mask's head 0 for every head
+  | 'mask-by-kv-head' // indexes the mask's head dim with the KV head
+  | 'mask-row-stride-kvLength' // strides mask rows by kvLength[b] instead of seqKV
+  | 'decode-mask-broadcast' // a seqQ = 1 fast path that reads every mask as [1, 1, 1, seqKV]
+  | 'rope-positions-transposed' // with explicit positions, reads token (b, s) from row s * batch + b
+  | 'rope-positions-batch-0'; // with explicit positions, uses batch 0's positions for every batch
 
 interface Store {
   data: Float32Array;
@@ -69,7 +85,7 @@ export function createJsBackend(options: { bug?: Bug; dtypes?: DType[] } = {}): 
     const out = bug === 'rope-writes-input' ? p.x : p.out;
     for (let b = 0; b < batch; b++) {
       for (let s = 0; s < seq; s++) {
-        const row = table.perToken ? b * seq + s : s;
+        const row = !table.perToken ? s : bug === 'rope-positions-batch-0' ? s : bug === 'rope-positions-transposed' ? s * batch + b : b * seq + s;
         for (let h = 0; h < heads; h++) {
           const o = ((b * seq + s) * heads + h) * headDim;
           for (let i = 0; i < headDim; i++) put(out, o + i, src[o + i]);
@@ -95,27 +111,36 @@ export function createJsBackend(options: { bug?: Bug; dtypes?: DType[] } = {}): 
     if (bug === 'gqa-throws') throw new Error('simulated kernel failure');
     const { batch: B, seqQ: Sq, seqKV: Skv, headsQ: Hq, headsKV: Hkv, headDim: D, headDimV: Dv } = p;
     const group = Hq / Hkv;
+    const maxLength = Math.max(...p.kvLength);
     for (let b = 0; b < B; b++) {
-      const len = p.kvLength[b];
+      const len = bug === 'kvLength-max' ? maxLength : bug === 'kvLength-first' ? p.kvLength[0] : p.kvLength[b];
       const readTo = bug === 'reads-past-kvLength' ? Skv : len;
+      const offset =
+        bug === 'queryOffset-first' ? p.queryOffset[0] : bug === 'queryOffset-ignored' ? p.kvLength[b] - Sq : p.queryOffset[b];
+      const causal = p.causal && !(bug === 'decode-not-causal' && Sq === 1);
       for (let i = 0; i < Sq; i++) {
-        const pos = p.queryOffset[b] + i;
+        const pos = offset + i;
+        const windowEnd = bug === 'window-at-cache-end' ? p.kvLength[b] - Sq + i : pos;
         for (let h = 0; h < Hq; h++) {
           const kvh = Math.floor(h / group);
+          const decodeBroadcast = bug === 'decode-mask-broadcast' && Sq === 1;
+          const mb = p.maskBatch === 1 || bug === 'mask-batch-0' || decodeBroadcast ? 0 : b;
+          const mh = p.maskHeads === 1 || bug === 'mask-head-0' || decodeBroadcast ? 0 : bug === 'mask-by-kv-head' ? kvh : h;
+          const maskRow = bug === 'mask-row-stride-kvLength' ? len : Skv;
           const qo = ((b * Sq + i) * Hq + h) * D;
           const scores = new Float64Array(readTo).fill(-Infinity);
           let m = -Infinity;
           for (let j = 0; j < readTo; j++) {
             const vis =
               j < len &&
-              (!p.causal || j <= pos) &&
-              (p.window === 0 || (bug === 'window-off-by-one' ? j >= pos - p.window : j > pos - p.window));
+              (!causal || j <= pos) &&
+              (p.window === 0 || (bug === 'window-off-by-one' ? j >= windowEnd - p.window : j > windowEnd - p.window));
             if (!vis && bug !== 'reads-past-kvLength') continue;
             const ko = ((b * Skv + j) * Hkv + kvh) * D;
             let dot = 0;
             for (let d = 0; d < D; d++) dot += p.q.data[qo + d] * p.k.data[ko + d];
             let s = p.scale * dot;
-            const mo = p.mask ? (((p.maskBatch === 1 ? 0 : b) * p.maskHeads + (p.maskHeads === 1 ? 0 : h)) * Sq + i) * Skv + j : -1;
+            const mo = p.mask ? ((mb * p.maskHeads + mh) * Sq + i) * maskRow + j : -1;
             if (bug === 'softcap-after-mask') {
               if (p.mask) s += p.mask.data[mo];
               if (p.softcap > 0) s = p.softcap * Math.tanh(s / p.softcap);
@@ -129,7 +154,8 @@ export function createJsBackend(options: { bug?: Bug; dtypes?: DType[] } = {}): 
           }
           const oo = ((b * Sq + i) * Hq + h) * Dv;
           const acc = new Float64Array(Dv);
-          const sink = p.sinks && bug !== 'softmax-without-sinks' ? p.sinks.data[h] : -Infinity;
+          const sinkHead = bug === 'sinks-by-kv-head' ? kvh : bug === 'sinks-first-head' ? 0 : h;
+          const sink = p.sinks && bug !== 'softmax-without-sinks' ? p.sinks.data[sinkHead] : -Infinity;
           if (m === -Infinity && bug !== 'empty-row-nan') {
             for (let d = 0; d < Dv; d++) put(p.out, oo + d, 0);
             continue;

@@ -87,7 +87,7 @@ describe('the kit fails a subtly wrong backend with a meaningful message', () =>
     const f = await failuresWith('rope-pairing-swapped', ['rope']);
     expect(f.length).toBeGreaterThan(30);
     const m = f.find((r) => r.id === 'rope/headDim/d64-half')!;
-    expect(m.message).toMatch(/^rope\/headDim\/d64-half: rope output: 768 of 768 values outside tolerance; worst at index \d+ \[\d+,\d+,\d+,\d+\]: got .*, expected .* \(\|error\| .* > bound .*\)$/);
+    expect(m.message).toMatch(/^rope\/headDim\/d64-half: rope output: 768 of 768 values outside tolerance; worst at index \d+ \[\d+,\d+,\d+,\d+\]: got .*, expected .* \(\|error\| .* > bound .*\)\n  parameters: x \[2, 3, 2, 64\]; positions from 5; theta 10000 \(default\); interleaved false$/);
     // token 0 of this case sits at position 0 (the identity whatever the pairing): the worst
     // element must be at a later token
     expect(f.find((r) => r.id === 'rope/positions/zero')!.message).toMatch(/worst at index \d+ \[0,[123],/);
@@ -140,7 +140,7 @@ describe('the kit fails a subtly wrong backend with a meaningful message', () =>
     const f = await failuresWith('empty-row-nan', ['gqa']);
     const ids = f.map((r) => r.id);
     expect(ids).toEqual(expect.arrayContaining(['gqa/noVisibleKey/before-cache', 'gqa/kvLength/zero', 'gqa/queryOffset/negative', 'gqa/mask/padding-inf']));
-    expect(f.find((r) => r.id === 'gqa/kvLength/zero')!.message).toMatch(/worst at index 0 \[0,0,0,0\]: got NaN, expected 0 \(NaN\/Inf must match exactly\)$/);
+    expect(f.find((r) => r.id === 'gqa/kvLength/zero')!.message).toMatch(/worst at index 0 \[0,0,0,0\]: got NaN, expected 0 \(NaN\/Inf must match exactly\)\n/);
   });
 
   it('rmsnorm accumulating squares in float32 (overflow at |x| ~ 1e18)', async () => {
@@ -156,11 +156,21 @@ describe('the kit fails a subtly wrong backend with a meaningful message', () =>
     expect(f.map((r) => r.id)).toEqual(['rmsnorm/eps/dominant']);
   });
 
+  it('a failure message names every parameter of the case (per-batch kvLength and queryOffset included)', async () => {
+    const f = await failuresWith('kvLength-max', ['gqa']);
+    const r = f.find((x) => x.id === 'gqa/kvLength/ragged-queryOffset-decode')!;
+    expect(r.parameters).toBe('q [2, 1, 4, 16]; k [2, 12, 1, 16]; v [2, 12, 1, 16]; causal true (default); kvLength [6, 12]; queryOffset [15, 2]');
+    expect(r.message).toMatch(/^gqa\/kvLength\/ragged-queryOffset-decode: gqa output: .* got NaN, .*\n  parameters: q \[2, 1, 4, 16\]; .*; kvLength \[6, 12\]; queryOffset \[15, 2\]$/);
+    const rope = (await failuresWith('rope-positions-batch-0', ['rope'])).find((x) => x.id === 'rope/positions/explicit-ragged')!;
+    expect(rope.message).toContain('\n  parameters: x [3, 1, 4, 64]; positions [17, 0, 4095]; theta 500000');
+  });
+
   it('a kernel that throws is a failed case, not a crash', async () => {
     const be = createJsBackend({ bug: 'gqa-throws' });
     const r = await runCase(be, listCases({ op: 'gqa' })[0]);
     expect(r.pass).toBe(false);
-    expect(r.message).toBe(`${r.id}: threw Error: simulated kernel failure`);
+    expect(r.message.split('\n')[0]).toBe(`${r.id}: threw Error: simulated kernel failure`);
+    expect(r.message.split('\n')[1]).toBe(`  parameters: ${r.parameters}`);
     const kv = await runCase(be, listCases({ op: 'kvcache' })[0]);
     expect(kv.message).toContain('threw Error: simulated kernel failure');
     be.dispose();
@@ -173,5 +183,70 @@ describe('the kit fails a subtly wrong backend with a meaningful message', () =>
     expect(r.message).toMatch(/^rope: random case failed after \d+ run\(s\) and \d+ shrink\(s\) — rope\/random\/\{.*\}: rope (output|\(in place\) x): /);
     expect(r.message).toContain('replay: CONFORMANCE_SEED=42 (fast-check seed 44, path "');
     be.dispose();
+  });
+
+  it("the random mode's shrunk report prints the case's kvLength values", async () => {
+    const be = createJsBackend({ bug: 'kvLength-max' });
+    const r = await runRandom(be, 'gqa', { runs: 100, seed: 42 });
+    expect(r.pass).toBe(false);
+    // The id holds the generator's choices (kvLengthMode "perBatch"); the parameters line holds the values.
+    expect(r.message).toMatch(/\n  parameters: q \[\d+, \d+, \d+, \d+\]; .*; kvLength \[\d+(, \d+)+\]; /);
+    be.dispose();
+  });
+});
+
+/**
+ * Parameters that only ever appeared in combinations hiding them. Each bug below passed every
+ * fixed case before the cases named here were added (the random mode found some of them, after
+ * a few to a few dozen cases); now each named case fails it.
+ */
+describe('the kit catches bugs that other parameters used to hide', () => {
+  it('using the largest kvLength for every batch: every ragged case where causality does not hide the keys past a batch', async () => {
+    const f = await failuresWith('kvLength-max', ['gqa', 'kvcache']);
+    expect(f.map((r) => r.id)).toEqual(
+      expect.arrayContaining([
+        'gqa/kvLength/ragged-decode-non-causal',
+        'gqa/kvLength/ragged-chunk-non-causal',
+        'gqa/kvLength/ragged-queryOffset',
+        'gqa/kvLength/ragged-queryOffset-decode',
+        'gqa/kvLength/ragged-window',
+        'gqa/kvLength/ragged-mask',
+      ]),
+    );
+    // The keys past each batch's length hold NaN: the leak shows as NaN, not as a small error.
+    for (const r of f) expect(r.message, r.id).toContain('got NaN');
+    // Causal ragged cases with the default queryOffset cannot see it: causality hides those keys.
+    expect(f.map((r) => r.id)).not.toContain('gqa/kvLength/ragged-decode');
+  });
+
+  it.each<[Bug, string[]]>([
+    ['kvLength-first', ['gqa/kvLength/ragged-decode', 'gqa/kvLength/ragged-decode-non-causal', 'gqa/kvLength/ragged-mask']],
+    ['queryOffset-first', ['gqa/queryOffset/per-batch', 'gqa/kvLength/ragged-queryOffset-decode', 'gqa/kvLength/ragged-window']],
+    ['queryOffset-ignored', ['gqa/queryOffset/middle', 'gqa/kvLength/ragged-queryOffset', 'gqa/kvLength/ragged-queryOffset-decode']],
+    ['decode-not-causal', ['gqa/kvLength/ragged-queryOffset-decode', 'gqa/special/nonfinite-decode']],
+    ['window-at-cache-end', ['gqa/window/queryOffset', 'gqa/kvLength/ragged-window']],
+    ['mask-row-stride-kvLength', ['gqa/mask/nan-past-kvLength', 'gqa/kvLength/ragged-mask']],
+    ['decode-mask-broadcast', ['gqa/mask/decode']],
+    ['mask-batch-0', ['gqa/mask/full', 'gqa/mask/broadcast-b1', 'gqa/mask/decode', 'gqa/kvLength/ragged-mask']],
+    ['mask-head-0', ['gqa/mask/full', 'gqa/mask/broadcast-1h', 'gqa/mask/decode']],
+    ['mask-by-kv-head', ['gqa/mask/full', 'gqa/mask/broadcast-1h', 'gqa/mask/decode']],
+    ['sinks-by-kv-head', ['gqa/sinks/decode', 'gqa/sinks/prefill', 'gqa/sinks/window']],
+    ['sinks-first-head', ['gqa/sinks/decode', 'gqa/sinks/prefill', 'gqa/sinks/window']],
+  ])('%s fails %j', async (bug, ids) => {
+    const f = await failuresWith(bug, ['gqa', 'kvcache']);
+    expect(f.map((r) => r.id)).toEqual(expect.arrayContaining(ids));
+  });
+
+  it('a seqQ = 1 path that reads every mask as [1, 1, 1, seqKV] fails only the decode case with a per-batch, per-head mask', async () => {
+    const f = await failuresWith('decode-mask-broadcast', ['gqa', 'kvcache']);
+    expect(f.map((r) => r.id)).toEqual(['gqa/mask/decode']);
+  });
+
+  it.each<[Bug, string[]]>([
+    ['rope-positions-batch-0', ['rope/positions/explicit-random', 'rope/positions/explicit-ragged', 'rope/scaling/llama3-explicit']],
+    ['rope-positions-transposed', ['rope/positions/explicit-random', 'rope/positions/explicit-edges', 'rope/scaling/llama3-explicit']],
+  ])('per-batch rope positions: %s fails %j', async (bug, ids) => {
+    const f = await failuresWith(bug, ['rope']);
+    expect(f.map((r) => r.id)).toEqual(expect.arrayContaining(ids));
   });
 });

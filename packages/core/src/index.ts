@@ -69,6 +69,8 @@ export {
   selectBackend,
   unregisterBackend,
   type BackendFactory,
+  type BackendPackage,
+  type BackendRequest,
   type BackendSelection,
   type BackendStatus,
   type BuiltinBackendName,

@@ -1,8 +1,12 @@
 /**
  * The backend registry and runtime backend choice. Backends are tried in priority order
  * and fall through on failure, keeping the reason (as TensorFlow.js's engine does).
- * The built-in backends need no registration: when a built-in name is not registered,
- * its package (`@llama-ops/backend-<name>`) is imported on demand if it is installed.
+ *
+ * No backend needs registering to be created by name: when `name` is not registered, the
+ * package `@llama-ops/backend-<name>` is imported on demand if it is installed (the built-ins
+ * and any other backend published under that name), and a backend published under another
+ * name is created with `createBackend({ package: '<its npm name>' })`. Either package must
+ * export `createBackend(options?)` returning a `Promise<Backend>`.
  */
 import type { Backend } from './backend.js';
 import { BackendUnavailableError, ValueError, type BackendAttempt } from './errors.js';
@@ -13,6 +17,26 @@ export type BuiltinBackendName = 'cpu' | 'wasm' | 'webgpu';
 
 /** Creates a backend; rejects (with a reason) when it is not available here. */
 export type BackendFactory = (options?: Record<string, unknown>) => Promise<Backend>;
+
+/**
+ * A backend package named explicitly, for a backend published under a name other than
+ * `@llama-ops/backend-<name>`: `createBackend({ package: 'llama-ops-backend-foo' })`.
+ */
+export interface BackendPackage {
+  /**
+   * The npm name of an installed package that exports `createBackend(options?)`, e.g.
+   * `llama-ops-backend-foo` or `@acme/llama-ops-backend-foo`. It is imported from where
+   * `@llama-ops/core` is installed, as `import(name)` would: a dependency of the app.
+   */
+  package: string;
+}
+
+/**
+ * Which backend {@link createBackend} makes: `'auto'` (the best available), a backend name
+ * (registered, built-in, or any installed `@llama-ops/backend-<name>`), or an explicitly
+ * named package ({@link BackendPackage}).
+ */
+export type BackendRequest = 'auto' | BuiltinBackendName | (string & {}) | BackendPackage;
 
 /** Options of {@link registerBackend}. */
 export interface RegisterBackendOptions {
@@ -49,9 +73,19 @@ interface Entry {
 
 const BUILTIN_PRIORITY: Record<BuiltinBackendName, number> = { webgpu: 30, wasm: 20, cpu: 10 };
 const registry = new Map<string, Entry>();
+/** Factories of explicitly named packages, by package name, once imported. */
+const packages = new Map<string, BackendFactory>();
 
-/** The npm package of a built-in backend. */
-export function backendPackageName(name: BuiltinBackendName): string {
+/** A backend name that can end a package name: lower-case letters, digits, `-`, `.`, `_`. */
+const BACKEND_NAME = /^[a-z0-9][a-z0-9._-]*$/;
+/** An npm package name, scoped or not (lower case, as npm requires of new packages). */
+const PACKAGE_NAME = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/;
+
+/**
+ * The npm package `createBackend(name)` imports when `name` is not registered:
+ * `@llama-ops/backend-<name>` (the built-ins are `@llama-ops/backend-cpu`, `-wasm`, `-webgpu`).
+ */
+export function backendPackageName(name: BuiltinBackendName | (string & {})): string {
   return `@llama-ops/backend-${name}`;
 }
 
@@ -81,48 +115,79 @@ export function unregisterBackend(name: string): boolean {
 }
 
 interface Resolved {
-  entry: Entry | null;
-  /** Set when the backend is not installed. */
+  factory: BackendFactory | null;
+  /** Set when there is no factory: why, and whether the package is installed. */
   missing?: BackendAttempt;
 }
 
-async function resolve(name: string): Promise<Resolved> {
-  const registered = registry.get(name);
-  if (registered) return { entry: registered };
-  if (!isBuiltin(name)) {
-    return { entry: null, missing: { name, installed: false, reason: `no backend named '${name}' is registered` } };
-  }
-  const pkg = backendPackageName(name);
-  let mod: { createBackend?: BackendFactory };
-  try {
-    mod = (await import(/* @vite-ignore */ /* webpackIgnore: true */ pkg)) as { createBackend?: BackendFactory };
-  } catch (err) {
-    return {
-      entry: null,
-      missing: {
-        name,
-        installed: false,
-        install: `npm install ${pkg}`,
-        reason: `${pkg} is not installed (${(err as Error).message.split('\n')[0]})`,
-      },
-    };
-  }
-  if (typeof mod.createBackend !== 'function') {
-    return { entry: null, missing: { name, installed: true, reason: `${pkg} does not export createBackend()` } };
-  }
-  const entry = { factory: mod.createBackend, priority: BUILTIN_PRIORITY[name] };
-  registry.set(name, entry);
-  return { entry };
+/** True when `err` (from `import(pkg)`) says that `pkg` itself cannot be found, not something it imports. */
+function isNotFound(err: unknown, pkg: string): boolean {
+  const message = String((err as Error)?.message ?? err);
+  const quoted = message.includes(`'${pkg}'`) || message.includes(`"${pkg}"`);
+  // Node: ERR_MODULE_NOT_FOUND "Cannot find package 'x'"; browsers: "Failed to resolve module specifier "x"".
+  return quoted && /cannot find (package|module)|failed to resolve|not found/i.test(message);
 }
 
-async function tryCreate(name: string, options: Record<string, unknown> | undefined): Promise<Backend | BackendAttempt> {
-  const { entry, missing } = await resolve(name);
-  if (!entry) return missing as BackendAttempt;
+/** Import `pkg` and take its `createBackend`; `name` labels the attempt. */
+async function importFactory(pkg: string, name: string, notInstalled: (detail: string) => BackendAttempt): Promise<Resolved> {
+  let mod: { createBackend?: unknown };
   try {
-    return await entry.factory(options);
+    mod = (await import(/* @vite-ignore */ /* webpackIgnore: true */ pkg)) as { createBackend?: unknown };
+  } catch (err) {
+    const detail = String((err as Error)?.message ?? err).split('\n')[0];
+    if (isNotFound(err, pkg)) return { factory: null, missing: notInstalled(detail) };
+    return { factory: null, missing: { name, installed: true, reason: `${pkg} is installed but could not be imported (${detail})` } };
+  }
+  if (typeof mod.createBackend !== 'function') {
+    return { factory: null, missing: { name, installed: true, reason: `${pkg} does not export createBackend()` } };
+  }
+  return { factory: mod.createBackend as BackendFactory };
+}
+
+/** The factory of a backend name: registered, or imported from `@llama-ops/backend-<name>`. */
+async function resolveName(name: string): Promise<Resolved> {
+  const registered = registry.get(name);
+  if (registered) return { factory: registered.factory };
+  if (!BACKEND_NAME.test(name)) {
+    return { factory: null, missing: { name, installed: false, reason: `no backend named '${name}' is registered (and '${name}' cannot end a package name)` } };
+  }
+  const pkg = backendPackageName(name);
+  const builtin = isBuiltin(name);
+  const resolved = await importFactory(pkg, name, (detail) =>
+    builtin
+      ? { name, installed: false, install: `npm install ${pkg}`, reason: `${pkg} is not installed (${detail})` }
+      : { name, installed: false, reason: `no backend named '${name}' is registered, and ${pkg} is not installed (${detail})` },
+  );
+  // Imported once, it is a registered backend from now on ('auto' and listBackends see it).
+  if (resolved.factory) registry.set(name, { factory: resolved.factory, priority: builtin ? BUILTIN_PRIORITY[name] : 0 });
+  return resolved;
+}
+
+/** The factory of an explicitly named package. */
+async function resolvePackage(pkg: string): Promise<Resolved> {
+  const known = packages.get(pkg);
+  if (known) return { factory: known };
+  const resolved = await importFactory(pkg, pkg, (detail) => ({ name: pkg, installed: false, install: `npm install ${pkg}`, reason: `${pkg} is not installed (${detail})` }));
+  if (resolved.factory) packages.set(pkg, resolved.factory);
+  return resolved;
+}
+
+/** Create from a factory; a rejection (or something that is not a Backend) becomes an attempt. */
+async function tryCreate(name: string, resolved: Resolved, options: Record<string, unknown> | undefined): Promise<Backend | BackendAttempt> {
+  if (!resolved.factory) return resolved.missing as BackendAttempt;
+  let result: unknown;
+  try {
+    result = await resolved.factory(options);
   } catch (err) {
     return { name, installed: true, reason: (err as Error)?.message ?? String(err) };
   }
+  if (!isBackend(result)) return { name, installed: true, reason: 'createBackend() did not return a Backend (wrap the kernels with defineBackend)' };
+  return result;
+}
+
+/** A Backend as `defineBackend` makes it (checked by shape: a second copy of core makes another class). */
+function isBackend(x: unknown): x is Backend {
+  return typeof x === 'object' && x !== null && 'kernels' in x && typeof (x as Backend).tensor === 'function';
 }
 
 function candidates(): string[] {
@@ -131,36 +196,82 @@ function candidates(): string[] {
   return [...names].sort((a, b) => priority(b) - priority(a));
 }
 
+/** `request` as a package name when it names one explicitly, else null. */
+function requestedPackage(request: BackendRequest): string | null {
+  if (typeof request === 'string') return null;
+  const pkg = (request as Partial<BackendPackage> | null)?.package;
+  if (typeof pkg !== 'string' || !PACKAGE_NAME.test(pkg)) {
+    throw new ValueError({
+      op: 'createBackend',
+      argument: 'package',
+      expected: "the npm name of an installed backend package, e.g. { package: 'llama-ops-backend-foo' }",
+      actual: typeof pkg === 'string' ? `'${pkg}'` : typeof request === 'object' && request !== null ? `{ package: ${String(pkg)} }` : String(request),
+    });
+  }
+  return pkg;
+}
+
 /**
  * Create a backend chosen at run time, and report what was tried.
  * `'auto'` tries every registered or installed backend, best first (webgpu, wasm, cpu,
- * or by registered priority), and returns the first that can be created here.
+ * or by registered priority), and returns the first that can be created here. A name
+ * that is not registered imports `@llama-ops/backend-<name>`; `{ package }` imports that
+ * package (see {@link createBackend}).
  * @throws BackendUnavailableError listing each attempt and its reason.
+ * @throws ValueError when `{ package }` is not a package name.
  */
-export async function selectBackend(name: string = 'auto', options?: Record<string, unknown>): Promise<BackendSelection> {
-  const names = name === 'auto' ? candidates() : [name];
+export async function selectBackend(request: BackendRequest = 'auto', options?: Record<string, unknown>): Promise<BackendSelection> {
+  const pkg = requestedPackage(request);
   const attempts: BackendAttempt[] = [];
+  if (pkg !== null) {
+    const result = await tryCreate(pkg, await resolvePackage(pkg), options);
+    if (isBackend(result)) return { backend: result, attempts };
+    attempts.push(result);
+    throw new BackendUnavailableError(
+      { op: 'createBackend', argument: 'package', expected: `the backend of package ${pkg} to be available`, hint: describeAttempts(attempts) },
+      attempts,
+    );
+  }
+  const name = request as string;
+  const names = name === 'auto' ? candidates() : [name];
   for (const n of names) {
-    const result = await tryCreate(n, options);
-    if ('kernels' in result) return { backend: result, attempts };
+    const result = await tryCreate(n, await resolveName(n), options);
+    if (isBackend(result)) return { backend: result, attempts };
     attempts.push(result);
   }
-  const detail = attempts.map((a) => `${a.name}: ${a.reason}${a.install ? ` (install: ${a.install})` : ''}`).join('; ');
   throw new BackendUnavailableError(
-    { op: 'createBackend', argument: 'name', expected: name === 'auto' ? 'an available backend' : `the '${name}' backend to be available`, hint: detail },
+    { op: 'createBackend', argument: 'name', expected: name === 'auto' ? 'an available backend' : `the '${name}' backend to be available`, hint: describeAttempts(attempts) },
     attempts,
   );
 }
 
+const describeAttempts = (attempts: readonly BackendAttempt[]) =>
+  attempts.map((a) => `${a.name}: ${a.reason}${a.install ? ` (install: ${a.install})` : ''}`).join('; ');
+
 /**
- * Create a backend by name at run time: `'auto' | 'cpu' | 'wasm' | 'webgpu'` or the
- * name of a registered third-party backend.
+ * Create a backend at run time.
+ *
+ * - `'auto'` (default): the best backend available here, trying webgpu, wasm, cpu and every
+ *   registered backend by priority.
+ * - a name: a backend registered under that name ({@link registerBackend}), else the
+ *   installed package `@llama-ops/backend-<name>`: the built-ins `'cpu'`, `'wasm'`,
+ *   `'webgpu'`, and any other backend published under that name.
+ * - `{ package: '<npm name>' }`: a backend published under another name, e.g. a
+ *   third-party `llama-ops-backend-foo`.
+ *
+ * A package is imported on first use (it must be installed, as a dependency of the app)
+ * and must export `createBackend(options?)`; `options` are passed to it.
  * @example
  * const be = await createBackend('auto');
- * @throws BackendUnavailableError when no matching backend can be created here.
+ * const cpu = await createBackend('cpu', { threads: 1 });
+ * const foo = await createBackend({ package: 'llama-ops-backend-foo' });
+ * @throws BackendUnavailableError when no matching backend can be created here; its
+ *   `attempts` say, per backend tried, why (`installed: false` and an `install` command
+ *   when the package is missing).
+ * @throws ValueError when `{ package }` is not a package name.
  */
-export async function createBackend(name: 'auto' | BuiltinBackendName | (string & {}) = 'auto', options?: Record<string, unknown>): Promise<Backend> {
-  return (await selectBackend(name, options)).backend;
+export async function createBackend(request: BackendRequest = 'auto', options?: Record<string, unknown>): Promise<Backend> {
+  return (await selectBackend(request, options)).backend;
 }
 
 /**
@@ -171,8 +282,8 @@ export async function listBackends(): Promise<BackendStatus[]> {
   const out: BackendStatus[] = [];
   for (const name of candidates()) {
     const priority = registry.get(name)?.priority ?? (isBuiltin(name) ? BUILTIN_PRIORITY[name] : 0);
-    const result = await tryCreate(name, undefined);
-    if ('kernels' in result) {
+    const result = await tryCreate(name, await resolveName(name), undefined);
+    if (isBackend(result)) {
       out.push({ name, priority, installed: true, available: true, capabilities: result.capabilities });
       result.dispose();
     } else {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   BackendUnavailableError,
   ValueError,
+  backendPackageName,
   createBackend,
   listBackends,
   registerBackend,
@@ -54,7 +55,15 @@ describe('backend registry', () => {
   it('an unknown name is unavailable, with a reason', async () => {
     const err = await createBackend('nope').catch((e) => e);
     expect(err).toBeInstanceOf(BackendUnavailableError);
-    expect(err.attempts[0].reason).toContain("no backend named 'nope'");
+    expect(err.attempts).toHaveLength(1);
+    expect(err.attempts[0]).toMatchObject({ name: 'nope', installed: false });
+    expect(err.attempts[0].reason).toMatch(/^no backend named 'nope' is registered, and @llama-ops\/backend-nope is not installed \(.*'@llama-ops\/backend-nope'/);
+    // Not a built-in: core does not know that such a package exists, so it suggests no install command.
+    expect(err.attempts[0].install).toBeUndefined();
+    // A name that cannot end a package name is not imported at all.
+    const odd = await createBackend('../x').catch((e) => e);
+    expect(odd).toBeInstanceOf(BackendUnavailableError);
+    expect(odd.attempts[0].reason).toBe("no backend named '../x' is registered (and '../x' cannot end a package name)");
   });
 
   it('listBackends reports registered, available and unavailable backends with reasons and capabilities', async () => {
@@ -71,5 +80,77 @@ describe('backend registry', () => {
   it('rejects bad registrations', () => {
     expect(() => registerBackend('auto', async () => createFakeBackend().backend)).toThrow(ValueError);
     expect(() => registerBackend('x', 5 as never)).toThrow(ValueError);
+  });
+});
+
+describe('backend packages: createBackend(name) imports @llama-ops/backend-<name>, createBackend({ package }) any package', () => {
+  // test/packages/ stands in for installed packages (vitest.config.ts maps their names).
+  afterEach(() => {
+    unregisterBackend('plainjs');
+  });
+
+  it("createBackend('plainjs') imports the installed @llama-ops/backend-plainjs, passes the options, and registers it", async () => {
+    const { received } = await import('./packages/backend-plainjs.js');
+    const be = await createBackend('plainjs', { threads: 3 });
+    expect(be.name).toBe('plainjs');
+    expect(received.at(-1)).toEqual({ threads: 3 });
+    // From now on it is a registered backend: listed, and a candidate of 'auto' (priority 0).
+    const listed = (await listBackends()).find((s) => s.name === 'plainjs');
+    expect(listed).toMatchObject({ installed: true, available: true, priority: 0 });
+    expect(backendPackageName('plainjs')).toBe('@llama-ops/backend-plainjs');
+  });
+
+  it('a registered backend wins over a package of the same name', async () => {
+    register('plainjs', 0);
+    expect((await createBackend('plainjs')).name).toBe('plainjs');
+    register('plainjs', 0, 'the registered one was asked');
+    const err = await createBackend('plainjs').catch((e) => e);
+    expect(err.attempts).toEqual([{ name: 'plainjs', installed: true, reason: 'the registered one was asked' }]);
+  });
+
+  it("createBackend({ package }) imports a package by its npm name, scoped or not, and passes the options", async () => {
+    const { received } = await import('./packages/llama-ops-backend-foo.js');
+    const be = await createBackend({ package: 'llama-ops-backend-foo' }, { precision: 'high' });
+    expect(be.name).toBe('foo');
+    expect(received.at(-1)).toEqual({ precision: 'high' });
+    const sel = await selectBackend({ package: '@acme/llama-ops-backend-foo' });
+    expect(sel.backend.name).toBe('foo');
+    expect(sel.attempts).toEqual([]);
+    // A package named explicitly is not given a name in the registry.
+    expect((await listBackends()).map((s) => s.name)).not.toContain('foo');
+  });
+
+  it('a package that is not installed: BackendUnavailableError with installed: false and the install command', async () => {
+    const err = await createBackend({ package: 'llama-ops-backend-absent' }).catch((e) => e);
+    expect(err).toBeInstanceOf(BackendUnavailableError);
+    expect(err.code).toBe('E_BACKEND_UNAVAILABLE');
+    expect(err.attempts).toHaveLength(1);
+    expect(err.attempts[0]).toMatchObject({ name: 'llama-ops-backend-absent', installed: false, install: 'npm install llama-ops-backend-absent' });
+    expect(err.attempts[0].reason).toMatch(/^llama-ops-backend-absent is not installed \(/);
+    expect(err.message).toContain('npm install llama-ops-backend-absent');
+  });
+
+  it.each([
+    ['no createBackend export', { package: '@llama-ops/backend-no-create' }, '@llama-ops/backend-no-create does not export createBackend()'],
+    ['no createBackend export, by name', 'no-create', '@llama-ops/backend-no-create does not export createBackend()'],
+    ['an import that fails inside the package', { package: '@llama-ops/backend-broken' }, /^@llama-ops\/backend-broken is installed but could not be imported \(.*llama-ops-test-missing-dependency/],
+    ['a factory that returns no Backend', { package: 'llama-ops-backend-not-a-backend' }, 'createBackend() did not return a Backend (wrap the kernels with defineBackend)'],
+    ['a factory that rejects', { package: 'llama-ops-backend-rejects' }, 'no adapter here'],
+  ] as const)('an installed package that cannot give a backend (%s): installed: true, with the reason', async (_what, request, reason) => {
+    const err = await createBackend(request as never).catch((e) => e);
+    expect(err).toBeInstanceOf(BackendUnavailableError);
+    expect(err.attempts).toHaveLength(1);
+    expect(err.attempts[0].installed).toBe(true);
+    expect(err.attempts[0].install).toBeUndefined();
+    if (typeof reason === 'string') expect(err.attempts[0].reason).toBe(reason);
+    else expect(err.attempts[0].reason).toMatch(reason);
+  });
+
+  it('{ package } must be a package name', async () => {
+    for (const bad of [{ package: './local-file.js' }, { package: '' }, { package: 'Upper' }, { package: 42 }, {}]) {
+      const err = await createBackend(bad as never).catch((e) => e);
+      expect(err, JSON.stringify(bad)).toBeInstanceOf(ValueError);
+      expect(err.message).toMatch(/^createBackend: package expected the npm name of an installed backend package/);
+    }
   });
 });

@@ -7,6 +7,6 @@ import { UnsupportedError } from '@llama-ops/core';
 export function notImplemented(op: 'rmsnorm' | 'rope' | 'gqa'): UnsupportedError {
   return new UnsupportedError({
     op,
-    hint: `not implemented in __PACKAGE__ yet: write the kernel in __DIR__/src/${op}.ts (see CONTRIBUTING.md, "Adding a backend")`,
+    hint: `not implemented in __PACKAGE__ yet: write the kernel in __SRC__/${op}.ts (see __GUIDE__)`,
   });
 }

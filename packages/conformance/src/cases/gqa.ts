@@ -121,6 +121,27 @@ function build(): ConformanceCase[] {
   c.push(gqa('kvLength', 'zero', 'kvLength [0, 6]: batch 0 sees no key and outputs zeros', { B: 2, Sq: 1, Skv: 8, Hq: 2, Hkv: 1, D: 16 }, { kvLength: [0, 6] }));
   c.push(gqa('kvLength', 'scalar-non-causal', 'scalar kvLength 5 of 12, non-causal, batch 2', { B: 2, Sq: 3, Skv: 12, Hq: 2, Hkv: 2, D: 16 }, { kvLength: 5, causal: false }));
 
+  // Ragged kvLength where causality does not hide the keys past each batch's length (no
+  // causal mask, queries placed after the cache, a window past it, a mask read there): a
+  // backend that reads up to the largest kvLength (or seqKV) for every batch meets the NaN
+  // garbage. With causal: true and the default queryOffset, causality alone hides that bug.
+  c.push(gqa('kvLength', 'ragged-decode-non-causal', 'ragged decode with causal: false, kvLength [4, 16, 9] of 16: each batch sees exactly its own keys', { B: 3, Sq: 1, Skv: 16, Hq: 4, Hkv: 2, D: 16 }, { causal: false, kvLength: [4, 16, 9] }));
+  c.push(gqa('kvLength', 'ragged-chunk-non-causal', 'ragged chunk of 3 queries with causal: false, kvLength [5, 11] of 12', { B: 2, Sq: 3, Skv: 12, Hq: 4, Hkv: 2, D: 32 }, { causal: false, kvLength: [5, 11] }));
+  c.push(gqa('kvLength', 'ragged-queryOffset', "ragged kvLength [3, 10] with explicit queryOffset 9: batch 0's queries (positions 9, 10) see only its 3 keys", { B: 2, Sq: 2, Skv: 12, Hq: 4, Hkv: 2, D: 16 }, { kvLength: [3, 10], queryOffset: 9 }));
+  c.push(gqa('kvLength', 'ragged-queryOffset-decode', 'ragged decode, kvLength [6, 12], per-batch queryOffset [15, 2]: batch 0 sees its 6 keys, batch 1 only keys 0..2', { B: 2, Sq: 1, Skv: 12, Hq: 4, Hkv: 1, D: 16 }, { kvLength: [6, 12], queryOffset: [15, 2] }));
+  c.push(gqa('kvLength', 'ragged-window', "window 4, kvLength [5, 12], queryOffset [6, 9]: batch 0's windows (keys 3..6, 4..7) reach past its 5 keys", { B: 2, Sq: 2, Skv: 12, Hq: 2, Hkv: 1, D: 16 }, { window: 4, kvLength: [5, 12], queryOffset: [6, 9] }));
+  c.push(
+    gqa('kvLength', 'ragged-mask', "non-causal, kvLength [3, 8] of 8 with a mask [2, 1, 2, 8] that is NaN past each batch's length (never read)", { B: 2, Sq: 2, Skv: 8, Hq: 2, Hkv: 1, D: 16 }, { causal: false, kvLength: [3, 8] }, {
+      mask: (rng, shape) => {
+        const m = rng.array(sizeOf(shape), 1);
+        const lengths = [3, 8];
+        for (let b = 0; b < 2; b++) for (let i = 0; i < 2; i++) m.fill(NaN, (b * 2 + i) * 8 + lengths[b], (b * 2 + i + 1) * 8);
+        return m;
+      },
+      maskShape: [2, 1, 2, 8],
+    }),
+  );
+
   c.push(gqa('queryOffset', 'middle', 'explicit queryOffset 3: 4 queries at positions 3..6 of 12 keys (keys 7.. masked causally)', { B: 1, Sq: 4, Skv: 12, Hq: 2, Hkv: 1, D: 32 }, { queryOffset: 3 }));
   c.push(gqa('queryOffset', 'per-batch', 'per-batch queryOffset [0, 7] with kvLength 10', { B: 2, Sq: 3, Skv: 10, Hq: 2, Hkv: 1, D: 32 }, { queryOffset: [0, 7] }));
   c.push(gqa('queryOffset', 'negative', 'queryOffset -2: the first two queries precede every key (zeros)', { B: 1, Sq: 4, Skv: 6, Hq: 2, Hkv: 1, D: 16 }, { queryOffset: -2 }));
@@ -148,6 +169,7 @@ function build(): ConformanceCase[] {
   c.push(gqa('mask', 'broadcast-11', 'mask [1, 1, Sq, Skv] broadcast over batch and heads', { B: 2, Sq: 3, Skv: 6, Hq: 4, Hkv: 2, D: 16 }, {}, { mask: '11' }));
   c.push(gqa('mask', 'broadcast-b1', 'mask [B, 1, Sq, Skv] broadcast over heads', { B: 2, Sq: 3, Skv: 6, Hq: 4, Hkv: 2, D: 16 }, { causal: false }, { mask: 'b1' }));
   c.push(gqa('mask', 'broadcast-1h', 'mask [1, Hq, Sq, Skv] broadcast over batch', { B: 2, Sq: 3, Skv: 6, Hq: 4, Hkv: 2, D: 16 }, { causal: false }, { mask: '1h' }));
+  c.push(gqa('mask', 'decode', 'decode (seqQ 1) with a full mask [2, 4, 1, 10]: each batch and head adds its own row', { B: 2, Sq: 1, Skv: 10, Hq: 4, Hkv: 2, D: 16 }, {}, { mask: 'full' }));
   c.push(
     gqa('mask', 'padding-inf', 'mask with -Inf on some keys (left padding) and causal: -Inf keys get weight 0', { B: 2, Sq: 4, Skv: 4, Hq: 2, Hkv: 1, D: 16 }, {}, {
       mask: (rng, shape) => {
@@ -303,6 +325,7 @@ function build(): ConformanceCase[] {
     'gqa/prefill/causal-16',
     'gqa/chunked/end-of-cache',
     'gqa/kvLength/ragged-decode',
+    'gqa/kvLength/ragged-chunk-non-causal',
     'gqa/window/prefill-edge',
     'gqa/softcap/50',
     'gqa/mask/full',

@@ -1,0 +1,2 @@
+// A package that is installed but exports no createBackend().
+export const kernels = {};
