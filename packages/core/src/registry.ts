@@ -125,6 +125,14 @@ async function tryCreate(name: string, options: Record<string, unknown> | undefi
   }
 }
 
+/**
+ * Names `'auto'` tries, best first: every registered backend and every built-in, by priority.
+ * Nothing is imported or created.
+ */
+export function backendCandidates(): string[] {
+  return candidates();
+}
+
 function candidates(): string[] {
   const names = new Set<string>([...registry.keys(), ...Object.keys(BUILTIN_PRIORITY)]);
   const priority = (n: string) => registry.get(n)?.priority ?? (isBuiltin(n) ? BUILTIN_PRIORITY[n] : 0);
