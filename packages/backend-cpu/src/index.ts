@@ -9,6 +9,7 @@
  * @packageDocumentation
  */
 import { checkBackendOptions, defineBackend, type Backend, type BackendCapabilities, type KernelBackend } from '@llama-ops/core';
+import { version } from '../package.json';
 import { copy } from './copy.js';
 import { gqa } from './gqa.js';
 import { createMemory, type CpuStorage } from './memory.js';
@@ -32,6 +33,7 @@ export function createCpuKernels(): KernelBackend<CpuStorage> {
   const memory = createMemory();
   return {
     name: 'cpu',
+    version,
     capabilities: CAPABILITIES,
     upload: memory.upload,
     allocate: memory.allocate,

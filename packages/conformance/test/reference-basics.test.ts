@@ -77,3 +77,23 @@ describe('referenceGqa', () => {
     expect(Array.from(y)).toEqual([3, 3]);
   });
 });
+
+describe('roundToF16', () => {
+  it('matches the exact per-value conversion on every kind of value', async () => {
+    const { float16BitsToFloat32, float32ToFloat16Bits } = await import('@llama-ops/core');
+    const { roundToF16 } = await import('../src/run-case.js');
+    const values: number[] = [0, -0, 1, -1, 65504, 65519.99, 65520, -65520, 1e-8, 6e-5, 6.1e-5, 2 ** -14, 2 ** -24, 2 ** -25, 3e38, Infinity, -Infinity, NaN];
+    let seed = 1;
+    for (let i = 0; i < 20000; i++) {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      const u = new Uint32Array([seed]);
+      values.push(new Float32Array(u.buffer)[0]);
+    }
+    const data = Float32Array.from(values);
+    const got = roundToF16(data);
+    for (let i = 0; i < data.length; i++) {
+      const want = float16BitsToFloat32(float32ToFloat16Bits(data[i]));
+      if (!(Object.is(got[i], want) || (Number.isNaN(got[i]) && Number.isNaN(want)))) throw new Error(`${data[i]}: got ${got[i]}, want ${want}`);
+    }
+  });
+});

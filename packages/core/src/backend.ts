@@ -79,6 +79,11 @@ export class Backend {
     return this.kernels.name;
   }
 
+  /** The backend package's version, when it declares one (`KernelBackend.version`). */
+  get version(): string | undefined {
+    return this.kernels.version;
+  }
+
   /** What this backend can do (dtypes, threads, adapter, features, limits). */
   get capabilities(): BackendCapabilities {
     return this.kernels.capabilities;

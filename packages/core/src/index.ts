@@ -62,6 +62,7 @@ export {
 export { ropeTableForPositions, ropeTableForRange } from './rope/table.js';
 export { createKVCache, type KVCache, type KVCacheOptions } from './kv-cache.js';
 export {
+  backendCandidates,
   backendPackageName,
   createBackend,
   listBackends,

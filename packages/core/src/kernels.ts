@@ -231,6 +231,11 @@ export interface CopyKernelParams<S> {
 export interface KernelBackend<S = unknown> {
   /** Short name, e.g. `cpu`. */
   readonly name: string;
+  /**
+   * The implementing package's version (e.g. `0.2.0`). Verdicts of the conformance probe
+   * are cached per backend version; a backend without one is probed every time.
+   */
+  readonly version?: string;
   /** Current capabilities (may change, e.g. when a GPU device is lost). */
   readonly capabilities: BackendCapabilities;
   /** Store `data` (length = element count) as a new tensor of `dtype`. */

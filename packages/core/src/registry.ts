@@ -190,6 +190,14 @@ function isBackend(x: unknown): x is Backend {
   return typeof x === 'object' && x !== null && 'kernels' in x && typeof (x as Backend).tensor === 'function';
 }
 
+/**
+ * Names `'auto'` tries, best first: every registered backend and every built-in, by priority.
+ * Nothing is imported or created.
+ */
+export function backendCandidates(): string[] {
+  return candidates();
+}
+
 function candidates(): string[] {
   const names = new Set<string>([...registry.keys(), ...Object.keys(BUILTIN_PRIORITY)]);
   const priority = (n: string) => registry.get(n)?.priority ?? (isBuiltin(n) ? BUILTIN_PRIORITY[n] : 0);

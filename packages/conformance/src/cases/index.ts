@@ -1,14 +1,15 @@
 /** The fixed case suite. */
 import { gqaCases } from './gqa.js';
 import { kvcacheCases } from './kvcache.js';
+import { pathCases } from './paths.js';
 import { rmsnormCases } from './rmsnorm.js';
 import { ropeCases } from './rope.js';
 import type { CaseDType, CaseOp, ConformanceCase } from './types.js';
 import { viewCases } from './views.js';
 
-const families = [...rmsnormCases, ...ropeCases, ...gqaCases, ...kvcacheCases];
+const families = [...rmsnormCases, ...ropeCases, ...gqaCases, ...kvcacheCases, ...pathCases];
 
-/** Every fixed case, grouped by op (rmsnorm, addRmsnorm, rope, gqa, kvcache), then the views family. */
+/** Every fixed case: the op families (rmsnorm, addRmsnorm, rope, gqa, kvcache), the kernel-path sizes, then the views family. */
 export const cases: readonly ConformanceCase[] = Object.freeze([...families, ...viewCases(families)]);
 
 {
