@@ -7,9 +7,11 @@
  *
  *   node bench/ab.mjs ../distA ../distB
  *
- * Each row times one op call per sample with the build's own `timeGpu` (GPU timestamps
- * where the adapter has `timestamp-query`, else wall time) and the wall time of encode +
- * submit + wait. `ITERS=N` samples of each (default 30), `FILTER=text` picks rows.
+ * The rows are those of `llama-ops bench` (apps/bench). Each row times one op call per
+ * sample with the build's own `timeGpu` (GPU timestamps where the adapter has
+ * `timestamp-query`, else wall time) and the wall time of encode + submit + wait.
+ * `ITERS=N` samples of each at most (default 30), `BUDGET_MS` per row (default 20000, at
+ * least 5 samples), `FILTER=text` picks rows.
  * Prints medians and B/A for both. Software Vulkan says nothing about GPU speed: this
  * only shows that nothing regressed grossly.
  */
@@ -22,6 +24,8 @@ const modB = await import(`${dirB}/index.js`);
 const A = { be: await modA.createBackend(), timeGpu: modA.timeGpu };
 const B = { be: await modB.createBackend(), timeGpu: modB.timeGpu };
 const iters = Number(process.env.ITERS ?? 30);
+/** Stop a row's sampling after this many milliseconds (at least 5 samples each). */
+const budgetMs = Number(process.env.BUDGET_MS ?? 20000);
 const filter = process.env.FILTER ?? '';
 
 function rand(n, seed) {
@@ -34,26 +38,48 @@ function rand(n, seed) {
   return a;
 }
 
-/** [name, make(be) -> () => result tensor(s)] */
-const rows = [
-  ['rmsnorm [1, 4096]', (be) => { const x = be.tensor(rand(4096, 1), [1, 4096]); const w = be.tensor(rand(4096, 2), [4096]); return () => rmsnorm(x, w, { eps: 1e-5 }); }],
-  ['rmsnorm [512, 2048]', (be) => { const x = be.tensor(rand(512 * 2048, 1), [512, 2048]); const w = be.tensor(rand(2048, 2), [2048]); return () => rmsnorm(x, w, { eps: 1e-5 }); }],
-  ['add+rmsnorm [1, 4096]', (be) => { const x = be.tensor(rand(4096, 1), [1, 4096]); const r = be.tensor(rand(4096, 3), [1, 4096]); const w = be.tensor(rand(4096, 2), [4096]); return () => { const o = addRmsnorm(x, r, w); return [o.y, o.sum]; }; }],
-  ['rope q [1, 1, 32, 128]', (be) => { const x = be.tensor(rand(32 * 128, 4), [1, 1, 32, 128]); return () => rope(x, { positions: 2047, theta: 500000 }); }],
-  ['rope q [1, 512, 32, 64]', (be) => { const x = be.tensor(rand(512 * 32 * 64, 4), [1, 512, 32, 64]); return () => rope(x, { positions: 0, theta: 500000 }); }],
-  ...[[32, 8, 64], [32, 8, 128]].map(([hq, hkv, d]) => [`gqa ${hq}/${hkv}/${d} decode over 2048`, (be) => {
-    const q = be.tensor(rand(hq * d, 5), [1, 1, hq, d]);
-    const k = be.tensor(rand(2048 * hkv * d, 6), [1, 2048, hkv, d]);
-    const v = be.tensor(rand(2048 * hkv * d, 7), [1, 2048, hkv, d]);
-    return () => gqa(q, k, v, { kvLength: 2048, causal: true });
-  }]),
-  ['gqa 32/8/64 prefill 128 causal', (be) => {
-    const q = be.tensor(rand(128 * 32 * 64, 5), [1, 128, 32, 64]);
-    const k = be.tensor(rand(128 * 8 * 64, 6), [1, 128, 8, 64]);
-    const v = be.tensor(rand(128 * 8 * 64, 7), [1, 128, 8, 64]);
-    return () => gqa(q, k, v, { causal: true });
-  }],
-].filter(([name]) => name.includes(filter));
+/** The rows of `llama-ops bench` (apps/bench/src/rows.ts): [name, make(be) -> call]. */
+const rows = [];
+for (const [r, hidden] of [[1, 4096], [512, 2048], [2048, 4096]]) {
+  rows.push([`rmsnorm [${r}, ${hidden}]`, (be) => {
+    const x = be.tensor(rand(r * hidden, 1), [r, hidden]);
+    const w = be.tensor(rand(hidden, 2), [hidden]);
+    return () => rmsnorm(x, w, { eps: 1e-5 });
+  }]);
+}
+for (const [r, hidden] of [[1, 4096], [2048, 4096]]) {
+  rows.push([`add+rmsnorm [${r}, ${hidden}]`, (be) => {
+    const x = be.tensor(rand(r * hidden, 1), [r, hidden]);
+    const res = be.tensor(rand(r * hidden, 3), [r, hidden]);
+    const w = be.tensor(rand(hidden, 2), [hidden]);
+    return () => {
+      const o = addRmsnorm(x, res, w, { eps: 1e-5 });
+      return [o.y, o.sum];
+    };
+  }]);
+}
+for (const d of [64, 128]) {
+  for (const seq of [1, 512]) {
+    for (const [name, heads] of [['q', 32], ['k', 8]]) {
+      rows.push([`rope ${name} [1, ${seq}, ${heads}, ${d}]`, (be) => {
+        const x = be.tensor(rand(seq * heads * d, 4), [1, seq, heads, d]);
+        return () => rope(x, { positions: seq === 1 ? 2047 : 0, theta: 500000 });
+      }]);
+    }
+  }
+}
+for (const [hq, hkv, d, phases] of [[32, 8, 64, ['prefill', 'decode']], [32, 4, 64, ['prefill', 'decode']], [32, 8, 128, ['prefill', 'decode']], [32, 32, 128, ['decode']]]) {
+  for (const phase of phases) {
+    const [seqQ, seqKV] = phase === 'prefill' ? [512, 512] : [1, 2048];
+    rows.push([`gqa ${hq}/${hkv}/${d} ${phase === 'prefill' ? 'prefill 512 causal' : 'decode over 2048'}`, (be) => {
+      const q = be.tensor(rand(seqQ * hq * d, 5), [1, seqQ, hq, d]);
+      const k = be.tensor(rand(seqKV * hkv * d, 6), [1, seqKV, hkv, d]);
+      const v = be.tensor(rand(seqKV * hkv * d, 7), [1, seqKV, hkv, d]);
+      return () => gqa(q, k, v, { causal: true });
+    }]);
+  }
+}
+const selected = rows.filter(([name]) => name.includes(filter));
 
 const median = (xs) => [...xs].sort((p, q) => p - q)[xs.length >> 1];
 const dispose = (r) => (Array.isArray(r) ? r.forEach((t) => t.dispose()) : r.dispose());
@@ -67,16 +93,17 @@ async function sample(side, call) {
 }
 
 console.log(`A = ${dirA}, B = ${dirB}, ${iters} samples each, alternating`);
-for (const [name, make] of rows) {
+for (const [name, make] of selected) {
   const callA = make(A.be);
   const callB = make(B.be);
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 2; i++) {
     await sample(A, callA);
     await sample(B, callB);
   }
   const a = [];
   const b = [];
-  for (let i = 0; i < iters; i++) {
+  const start = performance.now();
+  for (let i = 0; i < iters && (i < 5 || performance.now() - start < budgetMs); i++) {
     a.push(await sample(A, callA));
     b.push(await sample(B, callB));
   }
@@ -85,7 +112,7 @@ for (const [name, make] of rows) {
   const wa = median(a.map((s) => s.wall));
   const wb = median(b.map((s) => s.wall));
   console.log(
-    `${name.padEnd(32)} ${a[0].source}: A ${ga.toFixed(3)} ms  B ${gb.toFixed(3)} ms  B/A ${(gb / ga).toFixed(3)} | wall: A ${wa.toFixed(3)} ms  B ${wb.toFixed(3)} ms  B/A ${(wb / wa).toFixed(3)}`,
+    `${name.padEnd(34)} n=${String(a.length).padStart(2)} ${a[0].source}: A ${ga.toFixed(3)} ms  B ${gb.toFixed(3)} ms  B/A ${(gb / ga).toFixed(3)} | wall: A ${wa.toFixed(3)} ms  B ${wb.toFixed(3)} ms  B/A ${(wb / wa).toFixed(3)}`,
   );
 }
 A.be.dispose();
