@@ -1,7 +1,8 @@
 /**
  * Four projects, one config:
  *  - `shaders`: Dawn's validating null backend compiles every shader variant (no Vulkan
- *    needed), plus the "unavailable" paths and the browser negative control;
+ *    needed), plus the uniform layout helper, the "unavailable" paths and the browser
+ *    negative control;
  *  - `swiftshader`: Dawn in Node on SwiftShader (Debian chromium's Vulkan driver; no f16);
  *  - `lavapipe`: Dawn in Node on Mesa 25 lavapipe (.cache/mesa, from
  *    scripts/setup-test-env.mjs), which has shader-f16: f16 storage is tested there.
@@ -43,7 +44,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'shaders',
-          include: ['test/shaders.test.ts', 'test/unavailable.test.ts', 'test/negative-control.test.ts'],
+          include: ['test/shaders.test.ts', 'test/uniforms.test.ts', 'test/unavailable.test.ts', 'test/negative-control.test.ts'],
           env: { XDG_RUNTIME_DIR: xdg },
         },
       },

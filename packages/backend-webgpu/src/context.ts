@@ -13,6 +13,7 @@
 import type { DType } from '@llama-ops/core';
 import { DeviceLostError } from '@llama-ops/core';
 import { BufferPool } from './buffer-pool.js';
+import { UNIFORM_BUFFER_BYTES, type UniformLayout, type UniformSchema, type UniformValues } from './uniforms.js';
 
 /** The storage handle of a WebGPU tensor. */
 export interface GpuTensor {
@@ -33,10 +34,6 @@ export const bytesPerElement = (dtype: DType): number => (dtype === 'f16' ? 2 : 
 /** Bytes bound for `size` elements (storage bindings must be a multiple of 4 bytes). */
 export const bindBytes = (size: number, dtype: DType): number => Math.ceil((size * bytesPerElement(dtype)) / 4) * 4;
 
-/** Uniform field: `u` u32, `i` i32, `f` f32. */
-export type UniformField = readonly ['u' | 'i' | 'f', number];
-
-const UNIFORM_BYTES = 256;
 /** Submit after this many passes even within one task, to bound encoder size. */
 const MAX_PASSES_PER_SUBMIT = 128;
 
@@ -156,18 +153,12 @@ export class GpuContext {
     for (const fn of after) fn();
   }
 
-  /** A uniform buffer holding `fields`, valid for the pending encoder. */
-  uniforms(fields: readonly UniformField[]): GPUBuffer {
-    const data = new ArrayBuffer(Math.max(16, Math.ceil((fields.length * 4) / 16) * 16));
-    const view = new DataView(data);
-    fields.forEach(([t, v], i) => {
-      if (t === 'f') view.setFloat32(i * 4, v, true);
-      else if (t === 'i') view.setInt32(i * 4, v, true);
-      else view.setUint32(i * 4, v, true);
-    });
+  /** A uniform buffer holding `values` packed by `layout`, valid for the pending encoder. */
+  uniforms<S extends UniformSchema>(layout: UniformLayout<S>, values: UniformValues<S>): GPUBuffer {
+    const data = layout.pack(values);
     const buf =
       this.#uniformFree.pop() ??
-      this.device.createBuffer({ size: UNIFORM_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'uniforms' });
+      this.device.createBuffer({ size: UNIFORM_BUFFER_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'uniforms' });
     this.device.queue.writeBuffer(buf, 0, data);
     this.encoder();
     this.#afterSubmit.push(() => this.#uniformFree.push(buf));

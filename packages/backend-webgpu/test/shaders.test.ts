@@ -6,6 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { create, globals } from 'webgpu';
 import { shaderVariants } from '../src/index.js';
+import { GQA_COMMON_UNIFORMS } from '../src/kernels/gqa-common.js';
+import { kernelShaders } from '../src/kernels/variants.js';
+import type { UniformLayout } from '../src/uniforms.js';
 
 Object.assign(globalThis, globals);
 
@@ -30,5 +33,38 @@ describe('WGSL validation (Dawn null backend)', () => {
     }
     expect(failures).toEqual([]);
     device.destroy();
+  });
+
+  it('every shader declares its layout\'s uniform struct, and every member is read by a shader', () => {
+    const shaders = kernelShaders();
+    expect(shaders.map((v) => v.key)).toEqual(shaderVariants().map((v) => v.key));
+    const problems: string[] = [];
+    const reads = new Map<UniformLayout, Set<string>>();
+    for (const v of shaders) {
+      const L = v.uniforms;
+      // The one struct and the one uniform variable come from the layout (no hand-written copy).
+      if (v.code.split(L.wgsl).length !== 2) problems.push(`${v.key}: does not declare ${L.name} from its layout exactly once`);
+      if ((v.code.match(/\bstruct\s/g) ?? []).length !== 1) problems.push(`${v.key}: declares a struct other than its layout's`);
+      const uniformVars = v.code.match(/var<uniform>\s*\w+\s*:\s*\w+/g) ?? [];
+      if (uniformVars.length !== 1 || !uniformVars[0].endsWith(`: ${L.name}`)) problems.push(`${v.key}: uniform variables ${JSON.stringify(uniformVars)}`);
+      const read = reads.get(L) ?? new Set<string>();
+      for (const m of v.code.matchAll(/\bu\.(\w+)/g)) read.add(m[1]);
+      reads.set(L, read);
+    }
+    // A member no shader reads is a value written for nothing (or a WGSL use forgotten).
+    // The attention layouts share GQA_COMMON_UNIFORMS for the common prelude, whose helpers
+    // not every pass calls: those members need a reader among all attention shaders.
+    const common = new Set(Object.keys(GQA_COMMON_UNIFORMS));
+    const attention = [...reads].filter(([L]) => [...common].every((n) => L.members.some((m) => m.name === n)));
+    const readByAttention = new Set(attention.flatMap(([, r]) => [...r]));
+    for (const [L, read] of reads) {
+      const isAttention = attention.some(([a]) => a === L);
+      for (const m of L.members) {
+        if (!read.has(m.name) && !(isAttention && common.has(m.name) && readByAttention.has(m.name))) {
+          problems.push(`${L.members.map((x) => x.name).join(',')}: member ${m.name} is never read`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
   });
 });

@@ -10,22 +10,30 @@
  */
 import type { CopyKernelParams, DType } from '@llama-ops/core';
 import { bytesPerElement, type GpuContext, type GpuTensor } from '../context.js';
+import { defineUniforms } from '../uniforms.js';
 import { entry, storageHeader } from './wgsl.js';
 
 const WG = 64;
+
+/** The copy shader's uniforms (elements, not bytes). */
+export const COPY_UNIFORMS = defineUniforms('Params', {
+  count: 'u32',
+  srcOffset: 'u32',
+  dstOffset: 'u32',
+});
 
 export const copyKey = (dtype: DType): string => `copy:${dtype}`;
 
 export function copyWgsl(dtype: DType): string {
   return `${storageHeader(dtype)}
-struct Params { count: u32, src_offset: u32, dst_offset: u32 };
+${COPY_UNIFORMS.wgsl}
 @group(0) @binding(0) var<storage, read> src: array<T>;
 @group(0) @binding(1) var<storage, read_write> dst: array<T>;
 @group(0) @binding(2) var<uniform> u: Params;
 ${entry(WG, false)}
   let i = group * ${WG}u + lid;
   if (i >= u.count) { return; }
-  dst[u.dst_offset + i] = src[u.src_offset + i];
+  dst[u.dstOffset + i] = src[u.srcOffset + i];
 }
 `;
 }
@@ -37,11 +45,7 @@ function copyRange(ctx: GpuContext, src: GPUBuffer, srcBytes: number, srcOffset:
     return;
   }
   const pipeline = ctx.pipeline(copyKey(dtype), () => copyWgsl(dtype));
-  const uniforms = ctx.uniforms([
-    ['u', count],
-    ['u', srcOffset],
-    ['u', dstOffset],
-  ]);
+  const uniforms = ctx.uniforms(COPY_UNIFORMS, { count, srcOffset, dstOffset });
   const s: GpuTensor = { buffer: src, size: 0, dtype, bytes: srcBytes, freed: false };
   const d: GpuTensor = { buffer: dst, size: 0, dtype, bytes: dstBytes, freed: false };
   ctx.dispatch(pipeline, [s, d, uniforms], ctx.grid(Math.ceil(count / WG)), 'copy');

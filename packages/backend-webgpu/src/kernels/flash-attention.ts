@@ -21,9 +21,31 @@
  */
 import type { GqaKernelParams } from '@llama-ops/core';
 import type { GpuContext, GpuTensor } from '../context.js';
-import { commonKey, gqaBindingNames, gqaBindings, gqaMeta, gqaPrelude, gqaUniforms, type GqaBindingName, type GqaCommon } from './gqa-common.js';
+import { defineUniforms } from '../uniforms.js';
+import {
+  commonKey,
+  GQA_COMMON_UNIFORMS,
+  gqaBindingNames,
+  gqaBindings,
+  gqaCommonUniforms,
+  gqaMeta,
+  gqaPrelude,
+  type GqaBindingName,
+  type GqaCommon,
+} from './gqa-common.js';
 
 const BINDINGS: readonly GqaBindingName[] = ['q', 'k', 'v', 'out', 'lens', 'u', 'mask', 'sinks'];
+
+/** The flash-attention shader's uniforms. */
+export const FLASH_ATTENTION_UNIFORMS = defineUniforms('Params', {
+  ...GQA_COMMON_UNIFORMS,
+  /** ceil(seqQ / bq). */
+  queryTiles: 'u32',
+  /** ceil(group / gw). */
+  headChunks: 'u32',
+  /** Workgroups doing work: batch * headsKV * queryTiles * headChunks. */
+  workgroups: 'u32',
+});
 
 export interface FlashAttentionVariant extends GqaCommon {
   /** Query positions per workgroup. */
@@ -52,7 +74,7 @@ export function flashAttentionVariant(ctx: GpuContext, p: { common: GqaCommon; s
 
 export function flashAttentionWgsl(v: FlashAttentionVariant): string {
   const wg = v.bq * v.gw;
-  return `${gqaPrelude(v, gqaBindingNames(v, BINDINGS))}
+  return `${gqaPrelude(v, gqaBindingNames(v, BINDINGS), FLASH_ATTENTION_UNIFORMS)}
 const BQ = ${v.bq}u;
 const GW = ${v.gw}u;
 const BK = ${v.bk}u;
@@ -64,23 +86,23 @@ var<workgroup> vt: array<vec4<f32>, ${v.bk * Math.ceil(v.headDimV / 4)}>;
 @compute @workgroup_size(${wg})
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   var g = wid.x + wid.y * nwg.x;
-  if (g >= u.groups) { return; }
+  if (g >= u.workgroups) { return; }
   // g = ((b * hkv + kvh) * qtiles + qtile) * hchunks + hchunk
-  let hchunk = g % u.b; g = g / u.b;
-  let qtile = g % u.a; g = g / u.a;
-  let kvh = g % u.hkv;
-  let b = g / u.hkv;
+  let hchunk = g % u.headChunks; g = g / u.headChunks;
+  let qtile = g % u.queryTiles; g = g / u.queryTiles;
+  let kvh = g % u.headsKV;
+  let b = g / u.headsKV;
 
   let qi = qtile * BQ + lid / GW;
   let hg = hchunk * GW + lid % GW;      // head within the group
   let h = kvh * u.group + hg;
-  let valid = qi < u.seq_q && hg < u.group;
+  let valid = qi < u.seqQ && hg < u.group;
 
   let kvlen = lens[b];
   let qo = lens[u.batch + b];
   let p = qo + i32(qi);
   // Keys any row of this workgroup can see: [lo, hi).
-  let pmax = qo + i32(min(qtile * BQ + BQ, u.seq_q)) - 1;
+  let pmax = qo + i32(min(qtile * BQ + BQ, u.seqQ)) - 1;
   let pmin = qo + i32(qtile * BQ);
   var hi = kvlen;
   if (u.causal != 0u) { hi = min(hi, max(pmax + 1, 0)); }
@@ -89,7 +111,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
 
   var qv: array<vec4<f32>, D4>;
   var o: array<vec4<f32>, DV4>;
-  let qrow = select(0u, (b * u.seq_q + qi) * u.hq + h, valid);
+  let qrow = select(0u, (b * u.seqQ + qi) * u.headsQ + h, valid);
   for (var c = 0u; c < D4; c++) { qv[c] = load_q(qrow, c) * u.scale; }
   for (var c = 0u; c < DV4; c++) { o[c] = vec4<f32>(0.0); }
   var m = NEG;
@@ -100,11 +122,11 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     // Load the K/V tile once for every query row of the workgroup; slots past hi stay 0.
     for (var e = lid; e < BK * D4; e += ${wg}u) {
       let j = t0 + i32(e / D4);
-      kt[e] = select(vec4<f32>(0.0), load_k((b * u.seq_kv + u32(min(j, hi - 1))) * u.hkv + kvh, e % D4), j < hi);
+      kt[e] = select(vec4<f32>(0.0), load_k((b * u.seqKV + u32(min(j, hi - 1))) * u.headsKV + kvh, e % D4), j < hi);
     }
     for (var e = lid; e < BK * DV4; e += ${wg}u) {
       let j = t0 + i32(e / DV4);
-      vt[e] = select(vec4<f32>(0.0), load_v((b * u.seq_kv + u32(min(j, hi - 1))) * u.hkv + kvh, e % DV4), j < hi);
+      vt[e] = select(vec4<f32>(0.0), load_v((b * u.seqKV + u32(min(j, hi - 1))) * u.headsKV + kvh, e % DV4), j < hi);
     }
     workgroupBarrier();
     // One key at a time. The loop bound depends on the tile, never a constant, so compilers
@@ -146,7 +168,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
 
   if (!valid) { return; }
   let inv = select(0.0, 1.0 / l, l > 0.0);
-  let obase = ((b * u.seq_q + qi) * u.hq + h) * DV;
+  let obase = ((b * u.seqQ + qi) * u.headsQ + h) * DV;
   for (var c = 0u; c < DV4; c++) {
     let r = o[c] * inv;
     for (var e = 0u; e < 4u; e++) {
@@ -165,7 +187,7 @@ export function encodeFlashAttention(ctx: GpuContext, p: GqaKernelParams<GpuTens
   const groups = p.batch * p.headsKV * qtiles * hchunks;
   const pipeline = ctx.pipeline(flashAttentionKey(v), () => flashAttentionWgsl(v));
   const meta = gqaMeta(ctx, p);
-  const uniforms = ctx.uniforms(gqaUniforms(p, qtiles, hchunks, 0, groups));
+  const uniforms = ctx.uniforms(FLASH_ATTENTION_UNIFORMS, { ...gqaCommonUniforms(p), queryTiles: qtiles, headChunks: hchunks, workgroups: groups });
   const bindings = gqaBindings(gqaBindingNames(v, BINDINGS), { q: p.q, k: p.k, v: p.v, out: p.out, lens: meta, u: uniforms, mask: p.mask, sinks: p.sinks });
   ctx.dispatch(pipeline, bindings, ctx.grid(groups), 'gqa-prefill');
 }

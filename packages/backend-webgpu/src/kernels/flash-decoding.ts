@@ -18,11 +18,23 @@
  */
 import type { GqaKernelParams } from '@llama-ops/core';
 import type { GpuContext, GpuTensor } from '../context.js';
-import { commonKey, gqaBindingNames, gqaBindings, gqaMeta, gqaPrelude, gqaUniforms, keyRange, type GqaBindingName, type GqaCommon } from './gqa-common.js';
+import { defineUniforms } from '../uniforms.js';
+import {
+  commonKey,
+  GQA_COMMON_UNIFORMS,
+  gqaBindingNames,
+  gqaBindings,
+  gqaCommonUniforms,
+  gqaMeta,
+  gqaPrelude,
+  keyRange,
+  type GqaBindingName,
+  type GqaCommon,
+} from './gqa-common.js';
+import { entry } from './wgsl.js';
 
 const PASS1: readonly GqaBindingName[] = ['q', 'k', 'v', 'lens', 'u', 'mask', 'part'];
 const COMBINE: readonly GqaBindingName[] = ['out', 'u', 'sinks', 'part'];
-import { entry } from './wgsl.js';
 
 /** Query rows (seqQ * group) up to which decode uses this kernel. */
 export const MAX_ROWS = 8;
@@ -30,6 +42,35 @@ export const MAX_ROWS = 8;
 export const MAX_DV = 256;
 const WG = 64;
 const CHUNK = 128;
+
+/** Members both passes have, after the common ones. */
+const SPLIT_UNIFORMS = {
+  ...GQA_COMMON_UNIFORMS,
+  /** Key chunks of CHUNK keys per (batch, KV head). */
+  splits: 'u32',
+  /** seqQ * group: the query rows in use (R rounds it up to a power of two). */
+  queryRows: 'u32',
+  /** Where the (max, sum) partials start in `part`, in vec4s. */
+  mlOffset: 'u32',
+} as const;
+
+/** Pass 1's uniforms (one workgroup per batch, KV head and key chunk). */
+export const FLASH_DECODING_UNIFORMS = defineUniforms('Params', {
+  ...SPLIT_UNIFORMS,
+  /** First key of chunk 0: the lowest key any batch can see. */
+  keyStart: 'u32',
+  /** Workgroups doing work: batch * headsKV * splits. */
+  workgroups: 'u32',
+  /** D4 (vec4s per key row) as a run-time value, for a loop the shader wants kept a loop. */
+  keyVec4s: 'u32',
+});
+
+/** Pass 2's uniforms (one thread per output vec4). */
+export const FLASH_COMBINE_UNIFORMS = defineUniforms('Params', {
+  ...SPLIT_UNIFORMS,
+  /** Threads doing work: batch * headsKV * queryRows * DV4. */
+  threads: 'u32',
+});
 
 export interface FlashDecodingVariant extends GqaCommon {
   /** Query rows per KV head, rounded up to a power of two (<= MAX_ROWS). */
@@ -52,7 +93,7 @@ export function flashDecodingWgsl(v: FlashDecodingVariant): string {
   // qs (R * D4 vectors) is dead once scores are formed; its space then holds the
   // (part, row, column) partial sums. One array serves both.
   const shared = Math.max(R * D4, parts * R * DV4);
-  return `${gqaPrelude(v, gqaBindingNames(v, PASS1))}
+  return `${gqaPrelude(v, gqaBindingNames(v, PASS1), FLASH_DECODING_UNIFORMS)}
 const R = ${R}u;
 const CHUNK = ${CHUNK}u;
 const PARTS = ${parts}u;
@@ -64,23 +105,23 @@ var<workgroup> row_l: array<f32, ${R}>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let g = wid.x + wid.y * nwg.x;
-  if (g >= u.groups) { return; }
+  if (g >= u.workgroups) { return; }
   // g = (b * hkv + kvh) * splits + split
-  let split = g % u.a;
-  let bk = g / u.a;
-  let kvh = bk % u.hkv;
-  let b = bk / u.hkv;
-  let rows = u.c;                      // seq_q * group
+  let split = g % u.splits;
+  let bk = g / u.splits;
+  let kvh = bk % u.headsKV;
+  let b = bk / u.headsKV;
+  let rows = u.queryRows;              // seqQ * group
   let kvlen = lens[b];
   let qo = lens[u.batch + b];
-  let start = i32(u.b) + i32(split * CHUNK);
+  let start = i32(u.keyStart) + i32(split * CHUNK);
   let end = min(start + i32(CHUNK), kvlen);
 
   for (var e = lid; e < R * D4; e += ${WG}u) {
     let r = e / D4;
     let qi = r / u.group;
     let h = kvh * u.group + r % u.group;
-    qs[e] = select(vec4<f32>(0.0), load_q(min((b * u.seq_q + qi) * u.hq + h, u.batch * u.seq_q * u.hq - 1u), e % D4) * u.scale, r < rows);
+    qs[e] = select(vec4<f32>(0.0), load_q(min((b * u.seqQ + qi) * u.headsQ + h, u.batch * u.seqQ * u.headsQ - 1u), e % D4) * u.scale, r < rows);
   }
   workgroupBarrier();
 
@@ -90,10 +131,10 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     var acc: array<f32, R>;
     for (var r = 0u; r < R; r++) { acc[r] = 0.0; }   // explicit: one declaration per loop trip
     if (j < end) {
-      let krow = (b * u.seq_kv + u32(j)) * u.hkv + kvh;
-      // u.d4 (= D4), not the constant: the loop stays a loop (unrolled with the row loop
+      let krow = (b * u.seqKV + u32(j)) * u.headsKV + kvh;
+      // u.keyVec4s (= D4), not the constant: the loop stays a loop (unrolled with the row loop
       // inside, this shader took lavapipe's LLVM ~3 s to compile; a loop: ~0.3 s).
-      for (var c = 0u; c < u.d4; c++) {
+      for (var c = 0u; c < u.keyVec4s; c++) {
         let kv = load_k(krow, c);
         for (var r = 0u; r < R; r++) { acc[r] += dot(qs[r * D4 + c], kv); }
       }
@@ -141,7 +182,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     for (var kk = kpart; kk < CHUNK; kk += PARTS) {
       let j = start + i32(kk);
       if (j >= end) { break; }
-      let vv = load_v((b * u.seq_kv + u32(j)) * u.hkv + kvh, c);
+      let vv = load_v((b * u.seqKV + u32(j)) * u.headsKV + kvh, c);
       for (var r = 0u; r < R; r++) {
         let x = sc[r * CHUNK + kk];
         accv[r] += select(vec4<f32>(0.0), x * vv, !(x < 0.0));   // never 0 * NaN
@@ -161,7 +202,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     part[(g * R + r) * DV4 + cc] = t;
   }
   if (lid < R) {
-    part[u.ml_base + g * R + lid] = vec4<f32>(row_m[lid], row_l[lid], 0.0, 0.0);
+    part[u.mlOffset + g * R + lid] = vec4<f32>(row_m[lid], row_l[lid], 0.0, 0.0);
   }
 }
 `;
@@ -169,29 +210,29 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
 
 export function flashCombineWgsl(v: FlashDecodingVariant): string {
   const R = v.rows;
-  return `${gqaPrelude(v, gqaBindingNames(v, COMBINE))}
+  return `${gqaPrelude(v, gqaBindingNames(v, COMBINE), FLASH_COMBINE_UNIFORMS)}
 const R = ${R}u;
 ${entry(WG, false)}
-  // One thread per (b, kvh, r, c): u.groups threads in all.
+  // One thread per (b, kvh, r, c): u.threads threads in all.
   let t = group * ${WG}u + lid;
-  if (t >= u.groups) { return; }
+  if (t >= u.threads) { return; }
   let c = t % DV4;
-  let r = (t / DV4) % u.c;
-  let bk = t / (DV4 * u.c);
-  let kvh = bk % u.hkv;
-  let b = bk / u.hkv;
-  let splits = u.a;
+  let r = (t / DV4) % u.queryRows;
+  let bk = t / (DV4 * u.queryRows);
+  let kvh = bk % u.headsKV;
+  let b = bk / u.headsKV;
+  let splits = u.splits;
   let qi = r / u.group;
   let h = kvh * u.group + r % u.group;
   var m = sink_of(h);
-  for (var s = 0u; s < splits; s++) { m = nmax(m, part[u.ml_base + (bk * splits + s) * R + r].x); }
+  for (var s = 0u; s < splits; s++) { m = nmax(m, part[u.mlOffset + (bk * splits + s) * R + r].x); }
   var l = 0.0;
   var o = vec4<f32>(0.0);
   if (!(m <= NEG)) {
     ${v.sinks ? 'l = exp(sink_of(h) - m);' : ''}
     for (var s = 0u; s < splits; s++) {
       let i = (bk * splits + s) * R + r;
-      let ml = part[u.ml_base + i];
+      let ml = part[u.mlOffset + i];
       if (!(ml.x <= NEG)) {
         let f = exp(ml.x - m);
         l += ml.y * f;
@@ -200,7 +241,7 @@ ${entry(WG, false)}
     }
   }
   let res = o * select(0.0, 1.0 / l, l > 0.0);
-  let obase = ((b * u.seq_q + qi) * u.hq + h) * DV + c * 4u;
+  let obase = ((b * u.seqQ + qi) * u.headsQ + h) * DV + c * 4u;
   for (var e = 0u; e < 4u; e++) {
     if (c * 4u + e < DV) { out[obase + e] = T(res[e]); }
   }
@@ -232,10 +273,11 @@ export function encodeFlashDecoding(ctx: GpuContext, p: GqaKernelParams<GpuTenso
   const meta = gqaMeta(ctx, p);
   const buffers = { q: p.q, k: p.k, v: p.v, out: p.out, lens: meta, mask: p.mask, sinks: p.sinks, part };
   const pass1 = ctx.pipeline(flashDecodingKey(v), () => flashDecodingWgsl(v));
-  const u1 = ctx.uniforms(gqaUniforms(p, splits, lo, rowsUsed, groups, mlBase));
+  const split = { ...gqaCommonUniforms(p), splits, queryRows: rowsUsed, mlOffset: mlBase };
+  const u1 = ctx.uniforms(FLASH_DECODING_UNIFORMS, { ...split, keyStart: lo, workgroups: groups, keyVec4s: Math.ceil(p.headDim / 4) });
   ctx.dispatch(pass1, gqaBindings(gqaBindingNames(v, PASS1), { ...buffers, u: u1 }), ctx.grid(groups), 'gqa-decode');
   const pass2 = ctx.pipeline(flashCombineKey(v), () => flashCombineWgsl(v));
   const threads = p.batch * p.headsKV * rowsUsed * DV4;
-  const u2 = ctx.uniforms(gqaUniforms(p, splits, lo, rowsUsed, threads, mlBase));
+  const u2 = ctx.uniforms(FLASH_COMBINE_UNIFORMS, { ...split, threads });
   ctx.dispatch(pass2, gqaBindings(gqaBindingNames(v, COMBINE), { ...buffers, u: u2 }), ctx.grid(Math.ceil(threads / WG)), 'gqa-combine');
 }

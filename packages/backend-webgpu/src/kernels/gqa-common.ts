@@ -1,14 +1,58 @@
 /**
  * WGSL shared by the two attention kernels (flash-attention for prefill, split-KV flash
- * decoding for decode): the parameter block, q/k/v loads as vec4<f32> (from vec4 storage
- * when the head dims are multiples of 4, else four guarded scalar loads so any head dim
- * works), Gemma-2 soft-capping, the additive mask with broadcast, and visibility.
+ * decoding for decode): the uniform members every attention shader has
+ * ({@link GQA_COMMON_UNIFORMS}, first in each kernel's own layout, which adds its members
+ * after them), q/k/v loads as vec4<f32> (from vec4 storage when the head dims are
+ * multiples of 4, else four guarded scalar loads so any head dim works), Gemma-2
+ * soft-capping, the additive mask with broadcast, and visibility.
  */
 import type { DType, GqaKernelParams } from '@llama-ops/core';
-import type { Binding, GpuContext, GpuTensor, UniformField } from '../context.js';
+import type { Binding, GpuContext, GpuTensor } from '../context.js';
+import type { UniformLayout, UniformSchema, UniformValues } from '../uniforms.js';
 
 /** Sentinel for "no visible score yet": finite, so no Inf/NaN arithmetic is ever needed. */
 export const NEG = '-3.0e38';
+
+/**
+ * Uniform members of every attention shader (the prelude's helpers read them), first in
+ * each kernel's layout: `defineUniforms('Params', { ...GQA_COMMON_UNIFORMS, ... })`.
+ */
+export const GQA_COMMON_UNIFORMS = {
+  batch: 'u32',
+  seqQ: 'u32',
+  seqKV: 'u32',
+  headsQ: 'u32',
+  headsKV: 'u32',
+  /** headsQ / headsKV. */
+  group: 'u32',
+  scale: 'f32',
+  /** 1: causal. */
+  causal: 'u32',
+  window: 'i32',
+  softcap: 'f32',
+  /** Mask elements from one batch to the next (0: broadcast over batch). */
+  maskBatchStride: 'u32',
+  /** Mask elements from one head to the next (0: broadcast over heads). */
+  maskHeadStride: 'u32',
+} as const satisfies UniformSchema;
+
+/** The values of {@link GQA_COMMON_UNIFORMS} for a call. */
+export function gqaCommonUniforms(p: GqaKernelParams<GpuTensor>): UniformValues<typeof GQA_COMMON_UNIFORMS> {
+  return {
+    batch: p.batch,
+    seqQ: p.seqQ,
+    seqKV: p.seqKV,
+    headsQ: p.headsQ,
+    headsKV: p.headsKV,
+    group: p.headsQ / p.headsKV,
+    scale: p.scale,
+    causal: p.causal ? 1 : 0,
+    window: p.window,
+    softcap: p.softcap,
+    maskBatchStride: p.maskBatch === 1 ? 0 : p.maskHeads * p.seqQ * p.seqKV,
+    maskHeadStride: p.maskHeads === 1 ? 0 : p.seqQ * p.seqKV,
+  };
+}
 
 export interface GqaCommon {
   dtype: DType;
@@ -27,17 +71,17 @@ export const vec4Loads = (v: GqaCommon): boolean => v.headDim % 4 === 0 && v.hea
 /** Buffers an attention shader may bind; the order of a kernel's list is its binding order. */
 export type GqaBindingName = 'q' | 'k' | 'v' | 'out' | 'lens' | 'u' | 'mask' | 'sinks' | 'part';
 
-const DECLS: Record<GqaBindingName, (arr: string) => string> = {
+const DECLS: Record<GqaBindingName, (arr: string, params: string) => string> = {
   q: (a) => `var<storage, read> q: ${a};`,
   k: (a) => `var<storage, read> k: ${a};`,
   v: (a) => `var<storage, read> v: ${a};`,
   out: () => 'var<storage, read_write> out: array<T>;',
   // [kvLength per batch..., queryOffset per batch...]
   lens: () => 'var<storage, read> lens: array<i32>;',
-  u: () => 'var<uniform> u: Params;',
+  u: (_, params) => `var<uniform> u: ${params};`,
   mask: () => 'var<storage, read> mask: array<T>;',
   sinks: () => 'var<storage, read> sinks: array<T>;',
-  // Split-KV partials: o [groups, R, DV4] then (m, l, -, -) [groups, R] from u.ml_base.
+  // Split-KV partials: o [workgroups, R, DV4] then (m, l, -, -) [workgroups, R] from u.mlOffset.
   part: () => 'var<storage, read_write> part: array<vec4<f32>>;',
 };
 
@@ -56,10 +100,11 @@ export function gqaBindings(names: readonly GqaBindingName[], buffers: Partial<R
 }
 
 /**
- * Declarations of `names` (binding i = names[i]) and the helpers `load_q/load_k/load_v(row,
- * c4)` (row = element offset / head dim), `cap()`, `mask_at()`, `visible()`, `sink_of()`.
+ * The `uniforms` struct, declarations of `names` (binding i = names[i]) and the helpers
+ * `load_q/load_k/load_v(row, c4)` (row = element offset / head dim), `cap()`, `mask_at()`,
+ * `visible()`, `sink_of()`. `uniforms` starts with {@link GQA_COMMON_UNIFORMS}.
  */
-export function gqaPrelude(v: GqaCommon, names: readonly GqaBindingName[]): string {
+export function gqaPrelude<S extends typeof GQA_COMMON_UNIFORMS>(v: GqaCommon, names: readonly GqaBindingName[], uniforms: UniformLayout<S>): string {
   const vec = vec4Loads(v);
   const D4 = Math.ceil(v.headDim / 4);
   const DV4 = Math.ceil(v.headDimV / 4);
@@ -75,7 +120,7 @@ export function gqaPrelude(v: GqaCommon, names: readonly GqaBindingName[]): stri
   for (var e = 0u; e < 4u; e++) { if (c * 4u + e < ${dim}u) { r[e] = f32(${name}[o + e]); } }
   return r;
 }`;
-  const decls = names.map((n, i) => `@group(0) @binding(${i}) ${DECLS[n](arr)}`).join('\n');
+  const decls = names.map((n, i) => `@group(0) @binding(${i}) ${DECLS[n](arr, uniforms.name)}`).join('\n');
   const hasMask = names.includes('mask');
   const hasSinks = names.includes('sinks');
   return `${v.dtype === 'f16' ? 'enable f16;\n' : ''}alias T = ${v.dtype};
@@ -84,13 +129,7 @@ const DV = ${v.headDimV}u;
 const D4 = ${D4}u;
 const DV4 = ${DV4}u;
 const NEG = ${NEG};
-struct Params {
-  batch: u32, seq_q: u32, seq_kv: u32, hq: u32,
-  hkv: u32, group: u32, scale: f32, causal: u32,
-  window: i32, softcap: f32, mask_b: u32, mask_h: u32,
-  a: u32, b: u32, c: u32, groups: u32,
-  ml_base: u32, d4: u32, pad1: u32, pad2: u32,
-};
+${uniforms.wgsl}
 ${decls}
 ${load('q', v.headDim, D4)}
 ${load('k', v.headDim, D4)}
@@ -105,7 +144,7 @@ fn cap(s: f32) -> f32 {
   return u.softcap * sign(x) * t;
 }
 fn mask_at(b: u32, h: u32, i: u32, j: u32) -> f32 {
-  ${hasMask ? 'return f32(mask[b * u.mask_b + h * u.mask_h + i * u.seq_kv + j]);' : 'return 0.0;'}
+  ${hasMask ? 'return f32(mask[b * u.maskBatchStride + h * u.maskHeadStride + i * u.seqKV + j]);' : 'return 0.0;'}
 }
 // max that keeps a NaN (WGSL's max may drop it) and ignores -Inf (a masked key).
 fn nmax(a: f32, b: f32) -> f32 { return select(a, b, !(b <= a) && a == a); }
@@ -118,33 +157,6 @@ fn sink_of(h: u32) -> f32 {
   ${hasSinks ? 'return f32(sinks[h]);' : 'return NEG;'}
 }
 `;
-}
-
-/** The uniform block of {@link gqaPrelude}; `a`, `b`, `c`, `groups` are kernel-specific. */
-export function gqaUniforms(p: GqaKernelParams<GpuTensor>, a: number, b: number, c: number, groups: number, mlBase = 0): UniformField[] {
-  return [
-    ['u', p.batch],
-    ['u', p.seqQ],
-    ['u', p.seqKV],
-    ['u', p.headsQ],
-    ['u', p.headsKV],
-    ['u', p.headsQ / p.headsKV],
-    ['f', p.scale],
-    ['u', p.causal ? 1 : 0],
-    ['i', p.window],
-    ['f', p.softcap],
-    ['u', p.maskBatch === 1 ? 0 : p.maskHeads * p.seqQ * p.seqKV],
-    ['u', p.maskHeads === 1 ? 0 : p.seqQ * p.seqKV],
-    ['u', a],
-    ['u', b],
-    ['u', c],
-    ['u', groups],
-    ['u', mlBase],
-    // D4 as a run-time value, for loops a kernel wants kept as loops.
-    ['u', Math.ceil(p.headDim / 4)],
-    ['u', 0],
-    ['u', 0],
-  ];
 }
 
 /** The per-batch kvLength/queryOffset buffer. */

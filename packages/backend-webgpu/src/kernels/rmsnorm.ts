@@ -16,6 +16,7 @@
  */
 import type { DType, RmsnormKernelParams } from '@llama-ops/core';
 import type { GpuContext, GpuTensor } from '../context.js';
+import { defineUniforms } from '../uniforms.js';
 import { entry, nextPow2, reduceArgs, reductions, storageHeader } from './wgsl.js';
 
 /** What changes the shader. */
@@ -33,6 +34,17 @@ export interface RmsnormVariant {
 }
 
 const MAX_REGS = 8;
+
+/** The RMSNorm shader's uniforms. */
+export const RMSNORM_UNIFORMS = defineUniforms('Params', {
+  rows: 'u32',
+  /** Loads per row: hidden / vec. */
+  rowVectors: 'u32',
+  /** hidden as a float, the mean's divisor. */
+  hidden: 'f32',
+  eps: 'f32',
+  weightOffset: 'f32',
+});
 
 export function rmsnormKey(v: RmsnormVariant): string {
   return `rmsnorm:${v.dtype}:v${v.vec}:wg${v.wg}:r${v.regs}:${v.residual ? 'res' : ''}${v.sum ? 'sum' : ''}:${v.subgroups ? 'sg' : 'tree'}`;
@@ -66,7 +78,7 @@ export function rmsnormWgsl(v: RmsnormVariant): string {
   const amax = v.vec === 4 ? 'fn amax(a: vec4<f32>) -> f32 { let b = abs(a); return max(max(b.x, b.y), max(b.z, b.w)); }' : 'fn amax(a: f32) -> f32 { return abs(a); }';
   const sq = v.vec === 4 ? 'fn sq(a: vec4<f32>) -> f32 { return dot(a, a); }' : 'fn sq(a: f32) -> f32 { return a * a; }';
   const ra = reduceArgs(v.subgroups);
-  const store = `y[base + i] = ${VT}(h * inv * r * (${V}(weight[i]) + ${V}(u.weight_offset)));`;
+  const store = `y[base + i] = ${VT}(h * inv * r * (${V}(weight[i]) + ${V}(u.weightOffset)));`;
   const body =
     v.regs > 0
       ? `
@@ -119,7 +131,7 @@ export function rmsnormWgsl(v: RmsnormVariant): string {
   }`;
   return `${storageHeader(v.dtype, v.subgroups)}
 const MAX_F32 = 0x1.fffffep+127f;
-struct Params { rows: u32, n: u32, hidden: f32, eps: f32, weight_offset: f32 };
+${RMSNORM_UNIFORMS.wgsl}
 ${decl.join('\n')}
 ${reductions(v.wg, v.subgroups)}
 ${amax}
@@ -137,7 +149,7 @@ fn rscale(ss: f32, m: f32) -> f32 {
 ${entry(v.wg, v.subgroups)}
   let row = group;
   if (row >= u.rows) { return; }
-  let n = u.n;
+  let n = u.rowVectors;
   let base = row * n;
 ${body}
 }
@@ -147,13 +159,13 @@ ${body}
 export function encodeRmsnorm(ctx: GpuContext, p: RmsnormKernelParams<GpuTensor>): void {
   const v = rmsnormVariant(ctx, { hidden: p.hidden, dtype: p.dtype, residual: p.residual !== null, sum: p.sum !== null });
   const pipeline = ctx.pipeline(rmsnormKey(v), () => rmsnormWgsl(v));
-  const uniforms = ctx.uniforms([
-    ['u', p.rows],
-    ['u', p.hidden / v.vec],
-    ['f', p.hidden],
-    ['f', p.eps],
-    ['f', p.weightOffset],
-  ]);
+  const uniforms = ctx.uniforms(RMSNORM_UNIFORMS, {
+    rows: p.rows,
+    rowVectors: p.hidden / v.vec,
+    hidden: p.hidden,
+    eps: p.eps,
+    weightOffset: p.weightOffset,
+  });
   const bindings = [p.x];
   if (p.residual) bindings.push(p.residual);
   bindings.push(p.weight, p.out);

@@ -14,6 +14,7 @@
  */
 import type { DType, RopeKernelParams, RopeTable } from '@llama-ops/core';
 import type { GpuContext, GpuTensor } from '../context.js';
+import { defineUniforms } from '../uniforms.js';
 import { entry, storageHeader } from './wgsl.js';
 
 export interface RopeVariant {
@@ -26,27 +27,44 @@ export interface RopeVariant {
 const WG = 64;
 const TABLE_CACHE_LIMIT = 16;
 
+/** The RoPE shader's uniforms. */
+export const ROPE_UNIFORMS = defineUniforms('Params', {
+  /** Threads doing work: rows * threadsPerRow. */
+  threads: 'u32',
+  seq: 'u32',
+  heads: 'u32',
+  headDim: 'u32',
+  /** rotaryDim / 2. */
+  pairs: 'u32',
+  /** pairs, plus the tail's two-value chunks when out is not x. */
+  threadsPerRow: 'u32',
+  /** 1: the table has a row per token (explicit positions); 0: a row per sequence position. */
+  tablePerToken: 'u32',
+  /** Rows of cos (then as many of sin) in the table. */
+  tableRows: 'u32',
+});
+
 export const ropeKey = (v: RopeVariant): string => `rope:${v.dtype}:${v.interleaved ? 'interleaved' : 'half'}:${v.inPlace ? 'inplace' : 'out'}`;
 
 export function ropeWgsl(v: RopeVariant): string {
   const pair = v.interleaved ? 'let ia = 2u * j; let ib = ia + 1u;' : 'let ia = j; let ib = j + u.pairs;';
   return `${storageHeader(v.dtype)}
-struct Params { total: u32, seq: u32, heads: u32, head_dim: u32, pairs: u32, per_row: u32, per_token: u32, table_rows: u32 };
+${ROPE_UNIFORMS.wgsl}
 @group(0) @binding(0) var<storage, ${v.inPlace ? 'read_write' : 'read'}> x: array<T>;
 @group(0) @binding(1) var<storage, read> table: array<f32>;
 @group(0) @binding(2) var<uniform> u: Params;
 ${v.inPlace ? '' : '@group(0) @binding(3) var<storage, read_write> y: array<T>;'}
 ${entry(WG, false)}
   let g = group * ${WG}u + lid;
-  if (g >= u.total) { return; }
-  let row = g / u.per_row;          // token * heads + head
-  let j = g - row * u.per_row;      // pair index, or tail chunk past the last pair
+  if (g >= u.threads) { return; }
+  let row = g / u.threadsPerRow;          // token * heads + head
+  let j = g - row * u.threadsPerRow;      // pair index, or tail chunk past the last pair
   let token = row / u.heads;
-  let base = row * u.head_dim;
+  let base = row * u.headDim;
   if (j < u.pairs) {
-    let trow = select(token % u.seq, token, u.per_token == 1u);
+    let trow = select(token % u.seq, token, u.tablePerToken == 1u);
     let c = table[trow * u.pairs + j];
-    let s = table[u.table_rows * u.pairs + trow * u.pairs + j];
+    let s = table[u.tableRows * u.pairs + trow * u.pairs + j];
     ${pair}
     let a = f32(x[base + ia]);
     let b = f32(x[base + ib]);
@@ -57,7 +75,7 @@ ${entry(WG, false)}
       ? ` else {
     let d0 = 2u * u.pairs + 2u * (j - u.pairs);
     y[base + d0] = x[base + d0];
-    if (d0 + 1u < u.head_dim) { y[base + d0 + 1u] = x[base + d0 + 1u]; }
+    if (d0 + 1u < u.headDim) { y[base + d0 + 1u] = x[base + d0 + 1u]; }
   }`
       : ''
   }
@@ -111,16 +129,16 @@ export function encodeRope(ctx: GpuContext, tables: RopeTableCache, p: RopeKerne
   if (total === 0) return;
   const pipeline = ctx.pipeline(ropeKey(v), () => ropeWgsl(v));
   const table = tables.get(p.table);
-  const uniforms = ctx.uniforms([
-    ['u', total],
-    ['u', p.seq],
-    ['u', p.heads],
-    ['u', p.headDim],
-    ['u', pairs],
-    ['u', perRow],
-    ['u', p.table.perToken ? 1 : 0],
-    ['u', p.table.rows],
-  ]);
+  const uniforms = ctx.uniforms(ROPE_UNIFORMS, {
+    threads: total,
+    seq: p.seq,
+    heads: p.heads,
+    headDim: p.headDim,
+    pairs,
+    threadsPerRow: perRow,
+    tablePerToken: p.table.perToken ? 1 : 0,
+    tableRows: p.table.rows,
+  });
   const bindings = inPlace ? [p.x, table, uniforms] : [p.x, table, uniforms, p.out];
   ctx.dispatch(pipeline, bindings, ctx.grid(Math.ceil(total / WG)), 'rope');
 }

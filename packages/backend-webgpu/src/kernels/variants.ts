@@ -1,14 +1,25 @@
 /**
  * Every kind of shader this package can generate, with representative sizes, so a test
  * can compile each one on Dawn's validating null backend: a WGSL error is caught in CI,
- * never by a user. Sizes that only change constants are sampled at their extremes.
+ * never by a user. Sizes that only change constants are sampled at their extremes. Each
+ * shader also names the uniform layout it declares, so tests can check every layout's
+ * struct against its writer.
  */
 import type { DType } from '@llama-ops/core';
-import { copyKey, copyWgsl } from './copy.js';
-import { flashAttentionKey, flashAttentionWgsl, type FlashAttentionVariant } from './flash-attention.js';
-import { flashCombineKey, flashCombineWgsl, flashDecodingKey, flashDecodingWgsl, MAX_ROWS } from './flash-decoding.js';
-import { rmsnormKey, rmsnormWgsl } from './rmsnorm.js';
-import { ropeKey, ropeWgsl } from './rope.js';
+import type { UniformLayout } from '../uniforms.js';
+import { COPY_UNIFORMS, copyKey, copyWgsl } from './copy.js';
+import { FLASH_ATTENTION_UNIFORMS, flashAttentionKey, flashAttentionWgsl, type FlashAttentionVariant } from './flash-attention.js';
+import {
+  FLASH_COMBINE_UNIFORMS,
+  FLASH_DECODING_UNIFORMS,
+  flashCombineKey,
+  flashCombineWgsl,
+  flashDecodingKey,
+  flashDecodingWgsl,
+  MAX_ROWS,
+} from './flash-decoding.js';
+import { RMSNORM_UNIFORMS, rmsnormKey, rmsnormWgsl } from './rmsnorm.js';
+import { ROPE_UNIFORMS, ropeKey, ropeWgsl } from './rope.js';
 
 /** One shader to validate. */
 export interface ShaderVariant {
@@ -16,6 +27,11 @@ export interface ShaderVariant {
   code: string;
   /** Features the device must have: `shader-f16`, `subgroups`. */
   features: string[];
+}
+
+/** A shader variant with the uniform layout its WGSL declares (for this package's tests). */
+export interface KernelShader extends ShaderVariant {
+  uniforms: UniformLayout;
 }
 
 function feats(dtype: DType, subgroups = false): string[] {
@@ -27,7 +43,12 @@ function feats(dtype: DType, subgroups = false): string[] {
 
 /** Every shader variant kind, with head dims from 6 to 256 (odd, non-multiple-of-4 included). */
 export function shaderVariants(): ShaderVariant[] {
-  const out: ShaderVariant[] = [];
+  return kernelShaders().map(({ key, code, features }) => ({ key, code, features }));
+}
+
+/** {@link shaderVariants} with each one's uniform layout. */
+export function kernelShaders(): KernelShader[] {
+  const out: KernelShader[] = [];
   const dtypes: DType[] = ['f32', 'f16'];
   for (const dtype of dtypes) {
     for (const vec of [1, 4] as const) {
@@ -40,7 +61,7 @@ export function shaderVariants(): ShaderVariant[] {
           ]) {
             for (const subgroups of [false, true]) {
               const v = { dtype, vec, wg, regs, residual, sum, subgroups };
-              out.push({ key: rmsnormKey(v), code: rmsnormWgsl(v), features: feats(dtype, subgroups) });
+              out.push({ key: rmsnormKey(v), code: rmsnormWgsl(v), features: feats(dtype, subgroups), uniforms: RMSNORM_UNIFORMS });
             }
           }
         }
@@ -49,10 +70,10 @@ export function shaderVariants(): ShaderVariant[] {
     for (const interleaved of [false, true]) {
       for (const inPlace of [false, true]) {
         const v = { dtype, interleaved, inPlace };
-        out.push({ key: ropeKey(v), code: ropeWgsl(v), features: feats(dtype) });
+        out.push({ key: ropeKey(v), code: ropeWgsl(v), features: feats(dtype), uniforms: ROPE_UNIFORMS });
       }
     }
-    out.push({ key: copyKey(dtype), code: copyWgsl(dtype), features: feats(dtype) });
+    out.push({ key: copyKey(dtype), code: copyWgsl(dtype), features: feats(dtype), uniforms: COPY_UNIFORMS });
     const dims: Array<[number, number]> = [
       [6, 6],
       [7, 5],
@@ -78,12 +99,12 @@ export function shaderVariants(): ShaderVariant[] {
           [3, 7],
         ]) {
           const v: FlashAttentionVariant = { ...common, bq, gw, bk };
-          out.push({ key: flashAttentionKey(v), code: flashAttentionWgsl(v), features: feats(dtype) });
+          out.push({ key: flashAttentionKey(v), code: flashAttentionWgsl(v), features: feats(dtype), uniforms: FLASH_ATTENTION_UNIFORMS });
         }
         for (let rows = 1; rows <= MAX_ROWS; rows *= 2) {
           const v = { ...common, rows };
-          out.push({ key: flashDecodingKey(v), code: flashDecodingWgsl(v), features: feats(dtype) });
-          out.push({ key: flashCombineKey(v), code: flashCombineWgsl(v), features: feats(dtype) });
+          out.push({ key: flashDecodingKey(v), code: flashDecodingWgsl(v), features: feats(dtype), uniforms: FLASH_DECODING_UNIFORMS });
+          out.push({ key: flashCombineKey(v), code: flashCombineWgsl(v), features: feats(dtype), uniforms: FLASH_COMBINE_UNIFORMS });
         }
       }
     }
