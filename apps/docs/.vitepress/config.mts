@@ -55,6 +55,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: 'Getting started', link: '/guide/getting-started' },
       { text: 'Choosing a backend', link: '/guide/choosing-a-backend' },
       { text: 'KV caches and decoding', link: '/guide/kv-cache' },
+      { text: 'Inside an engine: zero-copy and memory', link: '/guide/engine' },
       { text: 'Writing a new backend', link: '/guide/new-backend' },
     ],
   },
