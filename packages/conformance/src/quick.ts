@@ -49,7 +49,6 @@ export const QUICK_CASE_IDS: readonly string[] = Object.freeze([
   'gqa/special/nonfinite-k-causal',
   'gqa/noVisibleKey/before-cache',
   'gqa/paths/prefill-64-32x8x64',
-  'gqa/paths/decode-batch4-ragged-32x8x64',
   'gqa/paths/decode-8x8x128-2048',
   'kvcache/decoder/chunked-prefill',
   'gqa/views/packed-prefill-causal-16',
@@ -96,7 +95,9 @@ export async function runQuick(backend: Backend, options: { cases?: readonly Con
   let ran = 0;
   for (const c of options.cases ?? quickCases()) {
     if (!dtypes.includes(c.dtype)) continue;
-    const r = await runCase(backend, c);
+    // Inputs of up to 256K elements are checked for writes (every small case); the multi-MiB
+    // "paths" inputs are not read back (the full suite checks them).
+    const r = await runCase(backend, c, { inputCheckLimit: 1 << 18 });
     ran++;
     if (!r.pass) return { pass: false, ran, failure: r, ms: performance.now() - t0 };
   }

@@ -97,3 +97,14 @@ describe('roundToF16', () => {
     }
   });
 });
+
+describe('Rng', () => {
+  it('array(n) gives the values of n calls of next()', async () => {
+    const { Rng } = await import('../src/cases/data.js');
+    const a = new Rng('same');
+    const b = new Rng('same');
+    const bulk = a.array(1000, 3);
+    for (let i = 0; i < 1000; i++) expect(bulk[i]).toBe(Math.fround(3 * (2 * b.next() - 1)));
+    expect(a.next()).toBe(b.next());
+  });
+});

@@ -41,16 +41,44 @@ export function float16BitsToFloat32(bits: number): number {
   return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
-/** Convert a Float32Array to float16 bits. */
-export function toFloat16Array(data: Float32Array): Uint16Array {
-  const out = new Uint16Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = float32ToFloat16Bits(data[i]);
+/**
+ * Convert a Float32Array to float16 bits (round to nearest even). Values in f16's normal
+ * range are converted on their bits with integer operations; the rest (subnormals,
+ * overflow, Inf, NaN) take {@link float32ToFloat16Bits}.
+ * @param into - optional destination of the same length (filled and returned).
+ */
+export function toFloat16Array(data: Float32Array, into?: Uint16Array): Uint16Array {
+  const out = into ?? new Uint16Array(data.length);
+  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  for (let i = 0; i < bits.length; i++) {
+    const x = bits[i];
+    const exp = (x >>> 23) & 0xff;
+    if (exp >= 113 && exp <= 141) {
+      // Round the 13 low mantissa bits to nearest even; a carry into the exponent is the
+      // correct rounding (exp <= 141 cannot carry past f16's largest exponent).
+      const r = (x + 0xfff + ((x >>> 13) & 1)) >>> 13;
+      out[i] = ((x >>> 16) & 0x8000) | (r - ((127 - 15) << 10)) & 0x7fff;
+    } else {
+      out[i] = float32ToFloat16Bits(data[i]);
+    }
+  }
   return out;
 }
 
-/** Widen float16 bits to a Float32Array. */
-export function fromFloat16Array(bits: Uint16Array): Float32Array {
-  const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) out[i] = float16BitsToFloat32(bits[i]);
+/** float16 bits -> float32 value, for every one of the 65536 bit patterns. */
+let widenTable: Float32Array | null = null;
+
+/**
+ * Widen float16 bits to a Float32Array (one table lookup per value).
+ * @param into - optional destination of the same length (filled and returned).
+ */
+export function fromFloat16Array(bits: Uint16Array, into?: Float32Array): Float32Array {
+  if (widenTable === null) {
+    widenTable = new Float32Array(65536);
+    for (let b = 0; b < 65536; b++) widenTable[b] = float16BitsToFloat32(b);
+  }
+  const table = widenTable;
+  const out = into ?? new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) out[i] = table[bits[i]];
   return out;
 }

@@ -23,4 +23,26 @@ describe('float16 conversion', () => {
       expect(Math.abs(y - x)).toBeLessThanOrEqual(Math.abs(x) * 2 ** -11 + 2 ** -25);
     }
   });
+  it('the array conversions agree with the per-value ones on every f16 pattern and on random f32 bits', () => {
+    const all = Uint16Array.from({ length: 65536 }, (_, i) => i);
+    const wide = fromFloat16Array(all);
+    for (let b = 0; b < 65536; b++) {
+      const want = float16BitsToFloat32(b);
+      if (!(Object.is(wide[b], want) || (Number.isNaN(wide[b]) && Number.isNaN(want)))) throw new Error(`bits ${b}: ${wide[b]} != ${want}`);
+    }
+    const u = new Uint32Array(200000);
+    let seed = 7;
+    for (let i = 0; i < u.length; i++) u[i] = seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    const f = new Float32Array(u.buffer);
+    const narrow = toFloat16Array(f);
+    for (let i = 0; i < f.length; i++) {
+      const want = float32ToFloat16Bits(f[i]);
+      const bothNaN = (narrow[i] & 0x7c00) === 0x7c00 && (narrow[i] & 0x3ff) !== 0 && Number.isNaN(f[i]);
+      if (narrow[i] !== want && !bothNaN) throw new Error(`${f[i]}: ${narrow[i]} != ${want}`);
+    }
+    const into = new Uint16Array(3);
+    expect(toFloat16Array(Float32Array.from([1, 2, 3]), into)).toBe(into);
+    const back = new Float32Array(3);
+    expect(Array.from(fromFloat16Array(into, back))).toEqual([1, 2, 3]);
+  });
 });

@@ -31,10 +31,18 @@ export class Rng {
   int(lo: number, hi: number): number {
     return lo + Math.floor(this.next() * (hi - lo + 1));
   }
-  /** `n` values uniform in [-scale, scale). */
+  /** `n` values uniform in [-scale, scale) (the same values as `n` calls of `next()`, in a tight loop). */
   array(n: number, scale = 1): Float32Array {
     const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = scale * (2 * this.next() - 1);
+    let state = this.#state;
+    for (let i = 0; i < n; i++) {
+      state = (state + 0x6d2b79f5) >>> 0;
+      let t = state;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      out[i] = scale * (2 * (((t ^ (t >>> 14)) >>> 0) / 4294967296) - 1);
+    }
+    this.#state = state;
     return out;
   }
   /** `n` values uniform in [lo, hi). */
