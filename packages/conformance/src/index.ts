@@ -16,10 +16,16 @@ import { runRandom, skipReason, type SupportsFn } from './suite.js';
 
 export * from './suite.js';
 
-// vitest is an optional peer: loaded by a computed name (bundlers leave it alone), and only
-// needed by runConformance, so that apps can import chooseBackend without it.
-const vitestName = 'vitest';
-const vitest: typeof import('vitest') | null = await import(/* @vite-ignore */ /* webpackIgnore: true */ vitestName).catch(() => null);
+/**
+ * The vitest module of the running test file. vitest is an optional peer: this entry never imports
+ * it (apps import chooseBackend from here, in Node and in bundles, without vitest). Inside a vitest
+ * run, in Node and in browser mode alike, vitest publishes its module as `__vitest_index__` (the
+ * object behind `import.meta.vitest`); runConformance registers its tests through it.
+ */
+function runningVitest(): typeof import('vitest') | null {
+  const index = (globalThis as { __vitest_index__?: typeof import('vitest') }).__vitest_index__;
+  return index !== undefined && typeof index.describe === 'function' ? index : null;
+}
 
 /** Options of {@link runConformance}. */
 export interface ConformanceOptions {
@@ -49,7 +55,8 @@ export interface ConformanceOptions {
  * runConformance({ name: 'cpu', createBackend: () => createBackend() });
  */
 export function runConformance(options: ConformanceOptions): void {
-  if (vitest === null) throw new Error('runConformance needs vitest (it registers vitest tests): install vitest, or use runSuite() from @llama-ops/conformance/suite');
+  const vitest = runningVitest();
+  if (vitest === null) throw new Error('runConformance registers vitest tests: call it from a test file that vitest runs, or use runSuite() from @llama-ops/conformance/suite');
   const { afterAll, describe, it } = vitest;
   const ops = options.ops ?? CASE_OPS;
   describe(`conformance: ${options.name}`, async () => {
