@@ -5,6 +5,10 @@
  * more apart, block-major: key block 0 of every tile, then block 1... (each tile's state
  * in its own scratch slot; src/gqa.ts decides and sizes the blocks).
  *
+ * Q, K, V and the output are read and written a token at a time, tokens `*RowStride` floats
+ * apart (views: q/k/v of one packed QKV projection, an output inside a larger tensor; dense
+ * tensors have heads·headDim); nothing between a view's tokens is touched.
+ *
  * A unit is one tile of rows: up to `tileQ` consecutive queries × up to `headChunk` query
  * heads of ONE key/value head group, so every K/V row loaded serves all the group's heads
  * (GQA's point: K/V traffic divided by Hq/Hkv). Units are numbered with the last query
@@ -57,6 +61,9 @@ const LOG2E: f32 = 1.44269504088896341;
 // Per-call constants, loaded from the parameter block. Globals are per instance, and each
 // thread has its own instance, so these are thread-local.
 let q: usize = 0, k: usize = 0, v: usize = 0, out: usize = 0, mask: usize = 0, sinks: usize = 0;
+// Bytes from one token of Q, K, V and out to the next (operands may be views: q/k/v of one
+// packed QKV projection, out a slot of a larger tensor).
+let qTokenBytes: usize = 0, kTokenBytes: usize = 0, vTokenBytes: usize = 0, outTokenBytes: usize = 0;
 let maskBatch: i32 = 0, maskHeads: i32 = 0, seqQ: i32 = 0, seqKV: i32 = 0, headsQ: i32 = 0, headsKV: i32 = 0;
 let d: i32 = 0, dv: i32 = 0, scale: f32 = 0, causal: bool = false, window: i32 = 0, softcap: f32 = 0;
 let kvLength: usize = 0, queryOffset: usize = 0, tileQ: i32 = 0, headChunk: i32 = 0, tileK: i32 = 0, group: i32 = 0;
@@ -76,6 +83,10 @@ export function gqa(params: usize, start: i32, end: i32, thread: i32): void {
   k = GqaParams.k(params);
   v = GqaParams.v(params);
   out = GqaParams.out(params);
+  qTokenBytes = (GqaParams.qRowStride(params) as usize) << 2;
+  kTokenBytes = (GqaParams.kRowStride(params) as usize) << 2;
+  vTokenBytes = (GqaParams.vRowStride(params) as usize) << 2;
+  outTokenBytes = (GqaParams.outRowStride(params) as usize) << 2;
   mask = GqaParams.mask(params);
   maskBatch = GqaParams.maskBatch(params);
   maskHeads = GqaParams.maskHeads(params);
@@ -183,7 +194,7 @@ function setTile(u: i32): void {
   tJStart = window > 0 ? max(0, tPmin - window + 1) : 0;
   tJEnd = load<i32>(kvLength + ((b as usize) << 2));
   if (causal) tJEnd = min(tJEnd, tPmax + 1);
-  // K/V rows of this head: packed contiguous by gqaPack (prefill), or in place, Hkv rows apart.
+  // K/V rows of this head: packed contiguous by gqaPack (prefill), or in place, a token apart.
   if (kPack) {
     const slot = ((b * headsKV + g) as usize) * packRows;
     tKStride = (d as usize) << 2;
@@ -191,10 +202,10 @@ function setTile(u: i32): void {
     tKHead = kPack + slot * tKStride;
     tVHead = vPack + slot * tVStride;
   } else {
-    tKStride = ((headsKV * d) as usize) << 2;
-    tVStride = ((headsKV * dv) as usize) << 2;
-    tKHead = k + ((((b as usize) * (seqKV as usize)) * (headsKV as usize) + (g as usize)) * (d as usize) << 2);
-    tVHead = v + ((((b as usize) * (seqKV as usize)) * (headsKV as usize) + (g as usize)) * (dv as usize) << 2);
+    tKStride = kTokenBytes;
+    tVStride = vTokenBytes;
+    tKHead = k + ((b as usize) * (seqKV as usize)) * kTokenBytes + (((g as usize) * (d as usize)) << 2);
+    tVHead = v + ((b as usize) * (seqKV as usize)) * vTokenBytes + (((g as usize) * (dv as usize)) << 2);
   }
 }
 
@@ -217,8 +228,8 @@ function tileStart(): void {
     const qScale = f32x4.splat(softcap > 0 ? scale : scale * LOG2E);
     const qRowBytes = (d as usize) << 2;
     const mpBytes = (Mp as usize) << 2;
-    const qBase = q + ((((b * seqQ + i0) * headsQ + h0) as usize) * qRowBytes);
-    const qQueryBytes = ((headsQ as usize) * qRowBytes);
+    const qBase = q + ((b * seqQ + i0) as usize) * qTokenBytes + (h0 as usize) * qRowBytes;
+    const qQueryBytes = qTokenBytes;
     for (let r = 0; r < Mp; r++) store<i32>(sPos + ((r as usize) << 2), r < M ? pmin + r / nh : pmax);
     const d4 = d & ~3;
     // Tiles under 16 rows (decode) keep dims in the lanes for scoresDimLanes: per group of
@@ -291,7 +302,7 @@ function tileFinish(): void {
   for (let r = 0; r < M; r++) {
     const ro = (r as usize) << 2;
     const l = load<f32>(sL + ro);
-    const dst = out + ((((b * seqQ + i0 + r / nh) * headsQ + h0 + r % nh) as usize) * dvBytes);
+    const dst = out + ((b * seqQ + i0 + r / nh) as usize) * outTokenBytes + ((h0 + r % nh) as usize) * dvBytes;
     if (l == 0) {
       memory.fill(dst, 0, dvBytes);
       continue;
@@ -944,7 +955,7 @@ function accumulateTail(r0: i32, rows: i32, t0: i32, Mp: i32, vBase: usize, vStr
 
 /**
  * Copies each (batch, KV head)'s keys and values [0, jHi) into contiguous rows, units
- * `u = b · Hkv + g`. In place, rows of one head are Hkv·d floats apart (2 KiB at Hkv 8,
+ * `u = b · Hkv + g`. In place, rows of one head are a token apart (Hkv·d floats, 2 KiB at Hkv 8,
  * d 64): a 128-key block then falls into 2 of L1's 64 sets and is re-fetched from L2 by
  * every row block that reads it. Packed, the causal prefill of 512 is ~2.5% faster (Zen 5,
  * 9 alternating runs, copy included); the copy reads each row once, so the driver packs
@@ -965,6 +976,8 @@ export function gqaPack(params: usize, start: i32, end: i32, thread: i32): void 
   const isCausal = GqaParams.causal(params);
   const kvl = GqaParams.kvLength(params);
   const qoff = GqaParams.queryOffset(params);
+  const kToken = (GqaParams.kRowStride(params) as usize) << 2;
+  const vToken = (GqaParams.vRowStride(params) as usize) << 2;
   for (let u = start; u < end; u++) {
     const b = u / hkv;
     const g = u % hkv;
@@ -972,9 +985,9 @@ export function gqaPack(params: usize, start: i32, end: i32, thread: i32): void 
     if (isCausal) hi = min(hi, load<i32>(qoff + ((b as usize) << 2)) + sq);
     hi = min(max(hi, 0), rows as i32);
     const slot = (u as usize) * rows;
-    const rowBase = (b as usize) * skv * (hkv as usize) + (g as usize);
-    packRowsOf(kSrc + (rowBase * dk << 2), ((hkv as usize) * dk) << 2, kDst + ((slot * dk) << 2), dk, hi);
-    packRowsOf(vSrc + (rowBase * dvv << 2), ((hkv as usize) * dvv) << 2, vDst + ((slot * dvv) << 2), dvv, hi);
+    const token = (b as usize) * skv; // the batch's first K/V token
+    packRowsOf(kSrc + token * kToken + (((g as usize) * dk) << 2), kToken, kDst + ((slot * dk) << 2), dk, hi);
+    packRowsOf(vSrc + token * vToken + (((g as usize) * dvv) << 2), vToken, vDst + ((slot * dvv) << 2), dvv, hi);
   }
 }
 

@@ -1,5 +1,6 @@
 /**
- * RMSNorm and fused add+RMSNorm over rows `[start, end)` of `hidden` f32 values.
+ * RMSNorm and fused add+RMSNorm over rows `[start, end)` of `hidden` f32 values; each
+ * operand's rows are its own row stride apart (views).
  *
  * Algorithm: one streaming pass over each input row forms h = x (+ residual), stores it
  * to `sum` when asked, and accumulates h² in four f32x4 accumulators (16 lanes) whose
@@ -35,15 +36,18 @@ export function rmsnorm(params: usize, start: i32, end: i32, thread: i32): void 
   const hidden = RmsnormParams.hidden(params);
   const eps = RmsnormParams.eps(params) as f64;
   const offset = RmsnormParams.weightOffset(params);
-  const rowBytes = (hidden as usize) << 2;
+  // Row strides in bytes: operands may be views (rows apart by more than `hidden`).
+  const xStride = (RmsnormParams.xRowStride(params) as usize) << 2;
+  const rStride = (RmsnormParams.residualRowStride(params) as usize) << 2;
+  const oStride = (RmsnormParams.outRowStride(params) as usize) << 2;
+  const sStride = (RmsnormParams.sumRowStride(params) as usize) << 2;
   const vecEnd = hidden & ~15;
   const offsetV = f32x4.splat(offset);
 
   for (let row = start; row < end; row++) {
-    const base = (row as usize) * rowBytes;
-    const xr = x + base;
-    const rr = residual + base;
-    const sr = sum + base;
+    const xr = x + (row as usize) * xStride;
+    const rr = residual + (row as usize) * rStride;
+    const sr = sum + (row as usize) * sStride;
     let total = f64x2.splat(0);
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
     let i = 0;
@@ -86,7 +90,7 @@ export function rmsnorm(params: usize, start: i32, end: i32, thread: i32): void 
     // Where h was stored, read it back (one input instead of two).
     const src = sum ? sr : xr;
     const add: usize = sum || !residual ? 0 : rr;
-    const or = out + base;
+    const or = out + (row as usize) * oStride;
     if (!isFinite(ss)) {
       finishRowScaled(src, add, weight, offset, or, hidden, eps);
       continue;
