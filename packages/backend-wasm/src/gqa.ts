@@ -56,6 +56,14 @@ const PACK_MIN_REUSE = 16;
 /** Largest packed copy (bytes); beyond it the kernel reads K/V in place (~6% slower). */
 const PACK_MAX_BYTES = 64 << 20;
 
+/**
+ * Softcaps below this (2^-100) are applied as this: f32 cannot hold the reciprocal of a cap
+ * under ~3e-39, nor the cap itself under 1.4e-45 (1e-46 would round to 0, "no softcap").
+ * Capped scores then lie within ±cap of each other either way, which moves no softmax
+ * weight by more than 2^-99 relative: the same f32 result as the exact cap.
+ */
+const MIN_SOFTCAP = 2 ** -100;
+
 const align = (n: number, a: number): number => Math.ceil(n / a) * a;
 
 /** Byte offsets of one thread's GQA scratch, which assembly/gqa.ts reads from the parameter block. */
@@ -171,7 +179,7 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>): void {
     scale: p.scale,
     causal: p.causal,
     window: p.window,
-    softcap: p.softcap,
+    softcap: p.softcap > 0 ? Math.max(p.softcap, MIN_SOFTCAP) : 0,
     kvLength: perBatch,
     queryOffset: perBatch + 4 * p.batch,
     scratch,
