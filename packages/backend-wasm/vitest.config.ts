@@ -11,7 +11,8 @@ import { defineConfig } from 'vitest/config';
 const chromium = playwright({
   launchOptions: {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    // --expose-gc: test/decode-loop.test.ts calls gc() to make the finalizer deterministic.
+    args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--js-flags=--expose-gc'],
   },
 });
 /** Browser mode in Chromium; each project's instance needs a name of its own. */
@@ -37,6 +38,8 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           environment: 'node',
           testTimeout: 60_000,
+          // gc() for test/decode-loop.test.ts (the finalizer safety net, deterministically).
+          execArgv: ['--expose-gc'],
         },
       },
       {

@@ -1,6 +1,8 @@
 /**
  * f16 storage: widening f16 tensors to f32 (before a kernel) and narrowing f32 results
- * to f16 (after it), 8 values per step, over elements `[start·BLOCK, end·BLOCK)`.
+ * to f16 (after it), 8 values per step. Work units are blocks of BLOCK elements of one row:
+ * `rows` rows of `count` elements, a stride apart on each side (views of f16 tensors are
+ * widened into dense f32 rows and narrowed back into their rows).
  *
  * Widen: the half's exponent and mantissa shifted into f32 position and multiplied by
  * 2^112 (re-biasing 15 -> 127, exact, subnormal halves included); Inf/NaN keep an
@@ -43,35 +45,49 @@ function narrow4(x: v128): v128 {
 }
 
 export function widen(params: usize, start: i32, end: i32, thread: i32): void {
-  const src = ConvertParams.src(params);
-  const dst = ConvertParams.dst(params);
   const count = ConvertParams.count(params);
-  const i1 = min(end * BLOCK, count);
-  let i = start * BLOCK;
-  for (; i + 8 <= i1; i += 8) {
-    const h = v128.load(src + ((i as usize) << 1));
-    v128.store(dst + ((i as usize) << 2), widen4(i32x4.extend_low_i16x8_u(h)));
-    v128.store(dst + ((i as usize) << 2), widen4(i32x4.extend_high_i16x8_u(h)), 16);
-  }
-  for (; i < i1; i++) {
-    const h = i32x4.splat(load<u16>(src + ((i as usize) << 1)));
-    store<f32>(dst + ((i as usize) << 2), f32x4.extract_lane(widen4(h), 0));
+  const srcStride = (ConvertParams.srcRowStride(params) as usize) << 1;
+  const dstStride = (ConvertParams.dstRowStride(params) as usize) << 2;
+  const perRow = (count + BLOCK - 1) / BLOCK;
+  for (let u = start; u < end; u++) {
+    const row = u / perRow;
+    const i0 = (u - row * perRow) * BLOCK;
+    const src = ConvertParams.src(params) + (row as usize) * srcStride;
+    const dst = ConvertParams.dst(params) + (row as usize) * dstStride;
+    const i1 = min(i0 + BLOCK, count);
+    let i = i0;
+    for (; i + 8 <= i1; i += 8) {
+      const h = v128.load(src + ((i as usize) << 1));
+      v128.store(dst + ((i as usize) << 2), widen4(i32x4.extend_low_i16x8_u(h)));
+      v128.store(dst + ((i as usize) << 2), widen4(i32x4.extend_high_i16x8_u(h)), 16);
+    }
+    for (; i < i1; i++) {
+      const h = i32x4.splat(load<u16>(src + ((i as usize) << 1)));
+      store<f32>(dst + ((i as usize) << 2), f32x4.extract_lane(widen4(h), 0));
+    }
   }
 }
 
 export function narrow(params: usize, start: i32, end: i32, thread: i32): void {
-  const src = ConvertParams.src(params);
-  const dst = ConvertParams.dst(params);
   const count = ConvertParams.count(params);
-  const i1 = min(end * BLOCK, count);
-  let i = start * BLOCK;
-  for (; i + 8 <= i1; i += 8) {
-    const lo = narrow4(v128.load(src + ((i as usize) << 2)));
-    const hi = narrow4(v128.load(src + ((i as usize) << 2), 16));
-    v128.store(dst + ((i as usize) << 1), i16x8.narrow_i32x4_u(lo, hi));
-  }
-  for (; i < i1; i++) {
-    const h = narrow4(f32x4.splat(load<f32>(src + ((i as usize) << 2))));
-    store<u16>(dst + ((i as usize) << 1), i32x4.extract_lane(h, 0) as u16);
+  const srcStride = (ConvertParams.srcRowStride(params) as usize) << 2;
+  const dstStride = (ConvertParams.dstRowStride(params) as usize) << 1;
+  const perRow = (count + BLOCK - 1) / BLOCK;
+  for (let u = start; u < end; u++) {
+    const row = u / perRow;
+    const i0 = (u - row * perRow) * BLOCK;
+    const src = ConvertParams.src(params) + (row as usize) * srcStride;
+    const dst = ConvertParams.dst(params) + (row as usize) * dstStride;
+    const i1 = min(i0 + BLOCK, count);
+    let i = i0;
+    for (; i + 8 <= i1; i += 8) {
+      const lo = narrow4(v128.load(src + ((i as usize) << 2)));
+      const hi = narrow4(v128.load(src + ((i as usize) << 2), 16));
+      v128.store(dst + ((i as usize) << 1), i16x8.narrow_i32x4_u(lo, hi));
+    }
+    for (; i < i1; i++) {
+      const h = narrow4(f32x4.splat(load<f32>(src + ((i as usize) << 2))));
+      store<u16>(dst + ((i as usize) << 1), i32x4.extract_lane(h, 0) as u16);
+    }
   }
 }

@@ -5,14 +5,17 @@
  * more apart, block-major: key block 0 of every tile, then block 1... (each tile's state
  * in its own scratch slot; src/gqa.ts decides and sizes the blocks).
  *
+ * Q, K, V and the output are read and written a token at a time, tokens `*RowStride` floats
+ * apart (views: q/k/v of one packed QKV projection, an output inside a larger tensor; dense
+ * tensors have heads·headDim); nothing between a view's tokens is touched.
+ *
  * A unit is one tile of rows: up to `tileQ` consecutive queries × up to `headChunk` query
  * heads of ONE key/value head group, so every K/V row loaded serves all the group's heads
  * (GQA's point: K/V traffic divided by Hq/Hkv). Units are numbered with the last query
  * tiles first, so the costly tiles of a causal prefill are taken first by the threads.
  *
  * Per tile (rows r = query·nh + head, padded to Mp, a multiple of 4):
- * - Q is copied once with scale·log2(e) folded in, so scores are in base 2 and the softmax
- *   needs 2^x, not e^x. Tiles of 16 rows or more transpose it into Qt[d][Mp] (4 × 4
+ * - Q is copied once with the scale folded in. Tiles of 16 rows or more transpose it into Qt[d][Mp] (4 × 4
  *   shuffles): scores of 4 rows against one key are a column of f32x4 multiply-adds
  *   against a splatted key element, no horizontal sums, in a 16 rows × 2 keys micro-kernel
  *   (8 accumulators). Smaller tiles (decode: one query × a group of heads) keep 4 dims in
@@ -23,18 +26,27 @@
  *   sliding window allows and never past kvLength (entries past it may be NaN garbage
  *   and are never read). Blocks wholly visible to every row skip per-element masking.
  *   For a prefill, K/V are first packed into contiguous rows per head (gqaPack below).
- * - Softcap (tanh), the additive mask (scalar gather, broadcast over batch/heads; both
- *   scaled to base 2) and visibility are applied to the block's scores; then the online
- *   softmax: block max, alpha = 2^(m_old - m_new), P = 2^(S - m_new) (simd-math exp2n4).
- *   A row that has seen only -Inf uses 0 as its max, so 2^(-Inf) adds exactly 0.
+ * - Softcap (tanh), the additive mask (scalar gather, broadcast over batch/heads; values
+ *   <= -1e30 count as -Inf, as SPEC.md says) and visibility are applied to the block's
+ *   scores; then the online softmax: block max m, alpha = 2^((m_old - m_new)·log2 e),
+ *   P = 2^((S - m_new)·log2 e - 32) (simd-math exp2s4). Scores stay in natural units until
+ *   the max is subtracted: folding log2 e into Q (one multiply less per score) would turn
+ *   representable scores above 2.4e38, or a mask of 3e38, into Infinity and the row into
+ *   NaN. P is 2^-32 times the weight, so Σ P·v stays below max|v| (v up to 3.4e38 does
+ *   not overflow before the division by l = Σ P, scaled alike; the shift is free, folded
+ *   into exp2's exponent bias). The extra multiply per score measured +0.7% on the causal
+ *   prefill 512 and within noise on decode (bench/ab.mjs, 5 A/B runs on a loaded machine
+ *   whose A/A runs varied ±2%). A row that has seen only -Inf uses 0 as its max, so
+ *   2^(-Inf) adds exactly 0.
  * - O[r] = alpha·O[r] + Σ P·V with a 2 rows × 16 dims micro-kernel (8 accumulators), each
  *   16-dim slice of the V block for every row pair in turn (the slice stays in L1); a row
  *   without a partner goes 4 keys at a time over whole V rows (accumulateTail);
  *   in partly visible blocks each row visits only its visible keys (a NaN in a value it
  *   cannot see must not reach it through 0·NaN).
- * - Out = O / (l + 2^(sink - m)) (a sink joins the denominator only), or zeros where l = 0:
- *   no visible key, or only -Inf scores (written as zeros, not O·0, which is NaN when a
- *   value seen with weight 0 is NaN).
+ * - Out = O / (l + 2^((sink - m)·log2 e - 32)) (a sink joins the denominator only), or
+ *   zeros where l = 0 (no visible key, or only -Inf scores) or where a sink of +Inf takes
+ *   all the weight (written as zeros, not O·0, which is NaN when a value seen with weight
+ *   0 is NaN, and -0 for negative O).
  *
  * Where the time goes (causal prefill 512, Hq/Hkv/d = 32/8/64, 1 thread, Zen 5 at ~4.5 GHz
  * by a chain of dependent integer adds; measured by timing builds with one stage removed):
@@ -47,16 +59,23 @@
  * GFLOP/s counting 4·Sq·visible·Hq·d); onnxruntime-web's Attention 82 ms in the same
  * session (3.6x). Decode 32/8/64 over 2048 keys: ~0.35 ms, of which Q·K ~0.18 ms.
  */
-import { exp2n4, madd, tanh4 } from './simd-math';
+import { exp2n4, exp2s4, madd, SOFTMAX_SHIFT, tanh4 } from './simd-math';
 import { GqaParams } from './params';
 
 const NEG_INF: f32 = -Infinity;
-/** Scores are kept in base 2 (log2 e folded into the Q scale, mask, softcap and sinks): exp2 needs no multiply. */
+/** Scores minus their max are turned into base 2 for exp2: 2^(x·log2 e) = e^x. */
 const LOG2E: f32 = 1.44269504088896341;
+/** Mask values at or below this count as masked (-Inf): SPEC.md, for finfo(float32).min masks. */
+const MASKED: f32 = -1e30;
+/** 2^-SOFTMAX_SHIFT: the weight of a score equal to the row's max, as l holds it. */
+const SHIFTED_ONE: f32 = reinterpret<f32>((127 - SOFTMAX_SHIFT) << 23);
 
 // Per-call constants, loaded from the parameter block. Globals are per instance, and each
 // thread has its own instance, so these are thread-local.
 let q: usize = 0, k: usize = 0, v: usize = 0, out: usize = 0, mask: usize = 0, sinks: usize = 0;
+// Bytes from one token of Q, K, V and out to the next (operands may be views: q/k/v of one
+// packed QKV projection, out a slot of a larger tensor).
+let qTokenBytes: usize = 0, kTokenBytes: usize = 0, vTokenBytes: usize = 0, outTokenBytes: usize = 0;
 let maskBatch: i32 = 0, maskHeads: i32 = 0, seqQ: i32 = 0, seqKV: i32 = 0, headsQ: i32 = 0, headsKV: i32 = 0;
 let d: i32 = 0, dv: i32 = 0, scale: f32 = 0, causal: bool = false, window: i32 = 0, softcap: f32 = 0;
 let kvLength: usize = 0, queryOffset: usize = 0, tileQ: i32 = 0, headChunk: i32 = 0, tileK: i32 = 0, group: i32 = 0;
@@ -76,6 +95,10 @@ export function gqa(params: usize, start: i32, end: i32, thread: i32): void {
   k = GqaParams.k(params);
   v = GqaParams.v(params);
   out = GqaParams.out(params);
+  qTokenBytes = (GqaParams.qRowStride(params) as usize) << 2;
+  kTokenBytes = (GqaParams.kRowStride(params) as usize) << 2;
+  vTokenBytes = (GqaParams.vRowStride(params) as usize) << 2;
+  outTokenBytes = (GqaParams.outRowStride(params) as usize) << 2;
   mask = GqaParams.mask(params);
   maskBatch = GqaParams.maskBatch(params);
   maskHeads = GqaParams.maskHeads(params);
@@ -183,7 +206,7 @@ function setTile(u: i32): void {
   tJStart = window > 0 ? max(0, tPmin - window + 1) : 0;
   tJEnd = load<i32>(kvLength + ((b as usize) << 2));
   if (causal) tJEnd = min(tJEnd, tPmax + 1);
-  // K/V rows of this head: packed contiguous by gqaPack (prefill), or in place, Hkv rows apart.
+  // K/V rows of this head: packed contiguous by gqaPack (prefill), or in place, a token apart.
   if (kPack) {
     const slot = ((b * headsKV + g) as usize) * packRows;
     tKStride = (d as usize) << 2;
@@ -191,10 +214,10 @@ function setTile(u: i32): void {
     tKHead = kPack + slot * tKStride;
     tVHead = vPack + slot * tVStride;
   } else {
-    tKStride = ((headsKV * d) as usize) << 2;
-    tVStride = ((headsKV * dv) as usize) << 2;
-    tKHead = k + ((((b as usize) * (seqKV as usize)) * (headsKV as usize) + (g as usize)) * (d as usize) << 2);
-    tVHead = v + ((((b as usize) * (seqKV as usize)) * (headsKV as usize) + (g as usize)) * (dv as usize) << 2);
+    tKStride = kTokenBytes;
+    tVStride = vTokenBytes;
+    tKHead = k + ((b as usize) * (seqKV as usize)) * kTokenBytes + (((g as usize) * (d as usize)) << 2);
+    tVHead = v + ((b as usize) * (seqKV as usize)) * vTokenBytes + (((g as usize) * (dv as usize)) << 2);
   }
 }
 
@@ -211,14 +234,13 @@ function tileStart(): void {
   memory.fill(sO, 0, ((Mp * dv) as usize) << 2);
 
   if (jEnd > jStart) {
-    // Qt[t][r] = scale · log2(e) · q[b, i0 + r / nh, h0 + r % nh, t]; padding rows are 0.
-    // With a softcap, log2(e) is applied after the tanh instead. 4 rows × 4 dims per step,
-    // transposed with shuffles.
-    const qScale = f32x4.splat(softcap > 0 ? scale : scale * LOG2E);
+    // Qt[t][r] = scale · q[b, i0 + r / nh, h0 + r % nh, t]; padding rows are 0. 4 rows ×
+    // 4 dims per step, transposed with shuffles.
+    const qScale = f32x4.splat(scale);
     const qRowBytes = (d as usize) << 2;
     const mpBytes = (Mp as usize) << 2;
-    const qBase = q + ((((b * seqQ + i0) * headsQ + h0) as usize) * qRowBytes);
-    const qQueryBytes = ((headsQ as usize) * qRowBytes);
+    const qBase = q + ((b * seqQ + i0) as usize) * qTokenBytes + (h0 as usize) * qRowBytes;
+    const qQueryBytes = qTokenBytes;
     for (let r = 0; r < Mp; r++) store<i32>(sPos + ((r as usize) << 2), r < M ? pmin + r / nh : pmax);
     const d4 = d & ~3;
     // Tiles under 16 rows (decode) keep dims in the lanes for scoresDimLanes: per group of
@@ -291,20 +313,25 @@ function tileFinish(): void {
   for (let r = 0; r < M; r++) {
     const ro = (r as usize) << 2;
     const l = load<f32>(sL + ro);
-    const dst = out + ((((b * seqQ + i0 + r / nh) * headsQ + h0 + r % nh) as usize) * dvBytes);
+    const dst = out + ((b * seqQ + i0 + r / nh) as usize) * outTokenBytes + ((h0 + r % nh) as usize) * dvBytes;
     if (l == 0) {
       memory.fill(dst, 0, dvBytes);
       continue;
     }
     let inv: f32;
     if (sinks) {
-      // x = sink - m in base 2; exp2n4 takes x <= 0, so for x > 0 scale both terms by 2^-x.
-      const x = load<f32>(sinks + (((h0 + r % nh) as usize) << 2)) * LOG2E - load<f32>(sM + ro);
+      // x = sink - m in base 2; l holds weights times 2^-32, so the sink's is 2^(x - 32).
+      // exp2 takes x <= 0: for x > 0, scale both terms by 2^-x (+Inf gives inv = 0).
+      const x = (load<f32>(sinks + (((h0 + r % nh) as usize) << 2)) - load<f32>(sM + ro)) * LOG2E;
       if (x > 0) {
         const e = f32x4.extract_lane(exp2n4(f32x4.splat(-x)), 0);
-        inv = e / (l * e + 1);
+        inv = e / (l * e + SHIFTED_ONE);
       } else {
-        inv = (1.0 as f32) / (l + f32x4.extract_lane(exp2n4(f32x4.splat(x)), 0));
+        inv = (1.0 as f32) / (l + f32x4.extract_lane(exp2s4(f32x4.splat(x)), 0));
+      }
+      if (inv == 0) {
+        memory.fill(dst, 0, dvBytes);
+        continue;
       }
     } else {
       inv = (1.0 as f32) / l;
@@ -685,13 +712,17 @@ function scoresOneRow(r: i32, Mp: i32, kBase: usize, kStride: usize, nk: i32): v
 
 /** score = softcap · tanh(score / softcap), before any masking (Gemma 2). */
 function applySoftcap(Mp: i32, nk: i32): void {
-  const cap = f32x4.splat(softcap * LOG2E); // base 2 from here on
+  const cap = f32x4.splat(softcap);
   const invCap = f32x4.splat((1.0 as f32) / softcap);
   const end = sS + (((nk * Mp) as usize) << 2);
   for (let p = sS; p < end; p += 16) v128.store(p, f32x4.mul(cap, tanh4(f32x4.mul(v128.load(p), invCap))));
 }
 
-/** Adds mask[b | 0, h | 0, i, j] to each row's scores (a gather: rows differ in query and head). */
+/**
+ * Adds mask[b | 0, h | 0, i, j] to each row's scores (a gather: rows differ in query and
+ * head); a value <= -1e30 masks its key (-Inf), so a row masked with finfo.min everywhere is
+ * zeros, not the mean of its values (score + finfo.min rounds alike for every key).
+ */
 function applyMask(b: i32, h0: i32, nh: i32, i0: i32, M: i32, Mp: i32, j0: i32, nk: i32): void {
   const mb = maskBatch == 1 ? 0 : b;
   for (let r = 0; r < M; r++) {
@@ -700,7 +731,8 @@ function applyMask(b: i32, h0: i32, nh: i32, i0: i32, M: i32, Mp: i32, j0: i32, 
     let p = sS + ((r as usize) << 2);
     const step = (Mp as usize) << 2;
     for (let jj = 0; jj < nk; jj++) {
-      store<f32>(p, load<f32>(p) + load<f32>(row + ((jj as usize) << 2)) * LOG2E);
+      const m = load<f32>(row + ((jj as usize) << 2));
+      store<f32>(p, select<f32>(NEG_INF, load<f32>(p) + m, m <= MASKED));
       p += step;
     }
   }
@@ -726,9 +758,10 @@ function applyVisibility(Mp: i32, j0: i32, nk: i32): void {
 }
 
 /**
- * Online softmax over the block (base 2): new max, rescale factor alpha = 2^(m_old - m_new),
- * P = 2^(S - m_new), l. The max runs as four independent chains and the sum as two: one
- * chain would make the loops latency-bound (maxps/addps latency per key).
+ * Online softmax over the block: new max, rescale factor alpha = 2^((m_old - m_new)·log2 e),
+ * P = 2^((S - m_new)·log2 e - 32), l. Subtracting before the log2 e multiply keeps every
+ * finite score finite (S - m <= 0). The max runs as four independent chains and the sum as
+ * two: one chain would make the loops latency-bound (maxps/addps latency per key).
  */
 function softmaxUpdate(Mp: i32, nk: i32): void {
   const negInf = f32x4.splat(NEG_INF);
@@ -737,7 +770,7 @@ function softmaxUpdate(Mp: i32, nk: i32): void {
   for (let rv = 0; rv < Mp; rv += 4) {
     const ro = (rv as usize) << 2;
     const mOld = v128.load(sM + ro);
-    // pmax (one maxps) skips NaN scores here, but exp2n4 keeps them NaN below, so a NaN
+    // pmax (one maxps) skips NaN scores here, but exp2s4 keeps them NaN below, so a NaN
     // query still poisons its own row (P, l and O become NaN), as in the reference.
     let m0 = negInf, m1 = negInf, m2 = negInf, m3 = negInf;
     let p = sS + ro;
@@ -756,13 +789,14 @@ function softmaxUpdate(Mp: i32, nk: i32): void {
     const mNew = f32x4.pmax(mOld, f32x4.pmax(f32x4.pmax(m0, m1), f32x4.pmax(m2, m3)));
     // A row that has seen only -Inf keeps max 0 for the exponent, so 2^(-Inf - 0) = 0.
     const mSafe = v128.bitselect(mNew, zero, f32x4.ne(mNew, negInf));
-    const alpha = exp2n4(f32x4.sub(mOld, mSafe));
+    const log2e = f32x4.splat(LOG2E);
+    const alpha = exp2n4(f32x4.mul(f32x4.sub(mOld, mSafe), log2e));
     let s0 = zero, s1 = zero;
     p = sS + ro;
     jj = 0;
     for (; jj + 2 <= nk; jj += 2) {
-      const e0 = exp2n4(f32x4.sub(v128.load(p), mSafe));
-      const e1 = exp2n4(f32x4.sub(v128.load(p + step), mSafe));
+      const e0 = exp2s4(f32x4.mul(f32x4.sub(v128.load(p), mSafe), log2e));
+      const e1 = exp2s4(f32x4.mul(f32x4.sub(v128.load(p + step), mSafe), log2e));
       v128.store(p, e0);
       v128.store(p + step, e1);
       s0 = f32x4.add(s0, e0);
@@ -770,7 +804,7 @@ function softmaxUpdate(Mp: i32, nk: i32): void {
       p += 2 * step;
     }
     if (jj < nk) {
-      const e = exp2n4(f32x4.sub(v128.load(p), mSafe));
+      const e = exp2s4(f32x4.mul(f32x4.sub(v128.load(p), mSafe), log2e));
       v128.store(p, e);
       s0 = f32x4.add(s0, e);
     }
@@ -944,7 +978,7 @@ function accumulateTail(r0: i32, rows: i32, t0: i32, Mp: i32, vBase: usize, vStr
 
 /**
  * Copies each (batch, KV head)'s keys and values [0, jHi) into contiguous rows, units
- * `u = b · Hkv + g`. In place, rows of one head are Hkv·d floats apart (2 KiB at Hkv 8,
+ * `u = b · Hkv + g`. In place, rows of one head are a token apart (Hkv·d floats, 2 KiB at Hkv 8,
  * d 64): a 128-key block then falls into 2 of L1's 64 sets and is re-fetched from L2 by
  * every row block that reads it. Packed, the causal prefill of 512 is ~2.5% faster (Zen 5,
  * 9 alternating runs, copy included); the copy reads each row once, so the driver packs
@@ -965,6 +999,8 @@ export function gqaPack(params: usize, start: i32, end: i32, thread: i32): void 
   const isCausal = GqaParams.causal(params);
   const kvl = GqaParams.kvLength(params);
   const qoff = GqaParams.queryOffset(params);
+  const kToken = (GqaParams.kRowStride(params) as usize) << 2;
+  const vToken = (GqaParams.vRowStride(params) as usize) << 2;
   for (let u = start; u < end; u++) {
     const b = u / hkv;
     const g = u % hkv;
@@ -972,9 +1008,9 @@ export function gqaPack(params: usize, start: i32, end: i32, thread: i32): void 
     if (isCausal) hi = min(hi, load<i32>(qoff + ((b as usize) << 2)) + sq);
     hi = min(max(hi, 0), rows as i32);
     const slot = (u as usize) * rows;
-    const rowBase = (b as usize) * skv * (hkv as usize) + (g as usize);
-    packRowsOf(kSrc + (rowBase * dk << 2), ((hkv as usize) * dk) << 2, kDst + ((slot * dk) << 2), dk, hi);
-    packRowsOf(vSrc + (rowBase * dvv << 2), ((hkv as usize) * dvv) << 2, vDst + ((slot * dvv) << 2), dvv, hi);
+    const token = (b as usize) * skv; // the batch's first K/V token
+    packRowsOf(kSrc + token * kToken + (((g as usize) * dk) << 2), kToken, kDst + ((slot * dk) << 2), dk, hi);
+    packRowsOf(vSrc + token * vToken + (((g as usize) * dvv) << 2), vToken, vDst + ((slot * dvv) << 2), dvv, hi);
   }
 }
 

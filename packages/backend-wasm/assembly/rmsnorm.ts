@@ -1,5 +1,6 @@
 /**
- * RMSNorm and fused add+RMSNorm over rows `[start, end)` of `hidden` f32 values.
+ * RMSNorm and fused add+RMSNorm over rows `[start, end)` of `hidden` f32 values; each
+ * operand's rows are its own row stride apart (views).
  *
  * Algorithm: one streaming pass over each input row forms h = x (+ residual), stores it
  * to `sum` when asked, and accumulates h² in four f32x4 accumulators (16 lanes) whose
@@ -7,8 +8,9 @@
  * inner loop pure f32 SIMD, yet the sum is exact to ~1e-7 for any hidden size and cannot
  * overflow for |h| <= 4e18 (each f32 lane sums at most 16 squares). A second pass reads
  * the row again (now in L1: 16 KiB for hidden = 4096) and writes h·inv·(w + offset).
- * If the f64 total is still not finite (|h| > ~4e18) the row is redone in f64 with
- * scaling by its max |h|.
+ * If the f64 total is still not finite (|h| > ~4e18), or so small that f32 squares lost
+ * digits (|h| below ~1e-19 across the row), the row is redone in f64 scaled by its max |h|
+ * (scale first, then square): rows of 1e-30 with eps = 0 give exactly 1.
  *
  * Measured (1 thread, Zen 5): [2048, 4096] 2.35-2.5 ms, 47-51% of a TypedArray copy's
  * bandwidth (a plain wasm v128 copy loop reaches 94-96% of it, so read-for-ownership is
@@ -19,6 +21,13 @@ import { RmsnormParams } from './params';
 
 /** Elements per f32 block before its partial sums are flushed into f64 (16 lanes · 16). */
 const BLOCK: i32 = 256;
+/**
+ * Rows whose mean square is below this (2^-100) are redone by the scaled f64 path: squares
+ * of |h| < 2^-63 are f32 subnormals (1e-22² = 1e-44 keeps 3 bits, 1e-23² rounds to 0, and
+ * with eps = 0 the row became 1.0097 or Infinity). Above it, those squares' rounding (at
+ * most 2^-150 each) is below 2^-50 of the sum.
+ */
+const TINY_MEAN_SQUARE: f64 = 7.888609052210118e-31;
 
 // @ts-ignore: decorator
 @inline
@@ -35,15 +44,18 @@ export function rmsnorm(params: usize, start: i32, end: i32, thread: i32): void 
   const hidden = RmsnormParams.hidden(params);
   const eps = RmsnormParams.eps(params) as f64;
   const offset = RmsnormParams.weightOffset(params);
-  const rowBytes = (hidden as usize) << 2;
+  // Row strides in bytes: operands may be views (rows apart by more than `hidden`).
+  const xStride = (RmsnormParams.xRowStride(params) as usize) << 2;
+  const rStride = (RmsnormParams.residualRowStride(params) as usize) << 2;
+  const oStride = (RmsnormParams.outRowStride(params) as usize) << 2;
+  const sStride = (RmsnormParams.sumRowStride(params) as usize) << 2;
   const vecEnd = hidden & ~15;
   const offsetV = f32x4.splat(offset);
 
   for (let row = start; row < end; row++) {
-    const base = (row as usize) * rowBytes;
-    const xr = x + base;
-    const rr = residual + base;
-    const sr = sum + base;
+    const xr = x + (row as usize) * xStride;
+    const rr = residual + (row as usize) * rStride;
+    const sr = sum + (row as usize) * sStride;
     let total = f64x2.splat(0);
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
     let i = 0;
@@ -86,8 +98,8 @@ export function rmsnorm(params: usize, start: i32, end: i32, thread: i32): void 
     // Where h was stored, read it back (one input instead of two).
     const src = sum ? sr : xr;
     const add: usize = sum || !residual ? 0 : rr;
-    const or = out + base;
-    if (!isFinite(ss)) {
+    const or = out + (row as usize) * oStride;
+    if (!isFinite(ss) || ss < (hidden as f64) * TINY_MEAN_SQUARE) {
       finishRowScaled(src, add, weight, offset, or, hidden, eps);
       continue;
     }
@@ -120,8 +132,9 @@ export function rmsnorm(params: usize, start: i32, end: i32, thread: i32): void 
 }
 
 /**
- * Slow path for rows whose sum of squares overflows even f64: scale by max |h| first.
- * `add` is the residual row when h = src + add must be formed again, else 0.
+ * Slow path for rows whose sum of squares overflows even f64, or underflows f32's squares:
+ * scale by max |h| first. `add` is the residual row when h = src + add must be formed
+ * again, else 0.
  */
 function finishRowScaled(src: usize, add: usize, weight: usize, offset: f32, out: usize, hidden: i32, eps: f64): void {
   let maxAbs: f64 = 0;
@@ -130,6 +143,17 @@ function finishRowScaled(src: usize, add: usize, weight: usize, offset: f32, out
     let h = load<f32>(src + o) as f64;
     if (add) h += load<f32>(add + o) as f64;
     maxAbs = max(maxAbs, Math.abs(h));
+  }
+  if (maxAbs == 0) {
+    // An all-zero row: y = 0 · 1/sqrt(eps), which is 0, or NaN (0 · Inf) when eps = 0.
+    const inv = (1.0 / Math.sqrt(eps)) as f32;
+    for (let i = 0; i < hidden; i++) {
+      const o = (i as usize) << 2;
+      let h = load<f32>(src + o);
+      if (add) h += load<f32>(add + o);
+      store<f32>(out + o, h * inv * (load<f32>(weight + o) + offset));
+    }
+    return;
   }
   let ss: f64 = 0;
   for (let i = 0; i < hidden; i++) {

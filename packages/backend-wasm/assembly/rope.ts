@@ -7,7 +7,8 @@
  * - interleaved: two vectors [a0 b0 a1 b1][a2 b2 a3 b3] against cos/sin lanes duplicated
  *   by shuffles, the partner lanes by a swap shuffle and sin signed [-s, +s].
  * Each pair is read before it is written, so `out == x` (in place) is safe. Dims past
- * `rotaryDim` are copied when `out != x`.
+ * `rotaryDim` are copied when `out != x`. Tokens of x and out are `xRowStride` and
+ * `outRowStride` floats apart (views: e.g. q and k inside one packed QKV row).
  *
  * Measured (bench/quick.mjs --cpu, 1 thread, Zen 5): [1, 512, 32, 128] 0.37 ms (either
  * pairing); onnxruntime-web 10.6 ms, onnxruntime-node 3.9 ms.
@@ -25,6 +26,9 @@ export function rope(params: usize, start: i32, end: i32, thread: i32): void {
   const rotaryDim = RopeParams.rotaryDim(params);
   const interleaved = RopeParams.interleaved(params);
   const perToken = RopeParams.perToken(params);
+  // Token strides in bytes: x and out may be views (tokens of a packed QKV row, a cache slot).
+  const xStride = (RopeParams.xRowStride(params) as usize) << 2;
+  const outStride = (RopeParams.outRowStride(params) as usize) << 2;
   const half = rotaryDim >> 1;
   const headBytes = (headDim as usize) << 2;
   const passBytes = ((headDim - rotaryDim) as usize) << 2;
@@ -34,10 +38,11 @@ export function rope(params: usize, start: i32, end: i32, thread: i32): void {
     const row = perToken ? u : u % seq;
     const c = cosT + (((row as usize) * (half as usize)) << 2);
     const s = sinT + (((row as usize) * (half as usize)) << 2);
-    const tokenOffset = (u as usize) * (heads as usize) * headBytes;
+    const xTok = x + (u as usize) * xStride;
+    const oTok = out + (u as usize) * outStride;
     for (let h = 0; h < heads; h++) {
-      const xh = x + tokenOffset + (h as usize) * headBytes;
-      const oh = out + tokenOffset + (h as usize) * headBytes;
+      const xh = xTok + (h as usize) * headBytes;
+      const oh = oTok + (h as usize) * headBytes;
       if (interleaved) ropeInterleaved(xh, oh, c, s, half);
       else ropeHalf(xh, oh, c, s, half);
       if (copyPass) memory.copy(oh + ((rotaryDim as usize) << 2), xh + ((rotaryDim as usize) << 2), passBytes);

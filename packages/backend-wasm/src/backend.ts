@@ -1,39 +1,64 @@
 /**
  * The wasm `KernelBackend`: tensors are blocks of the wasm heap (the storage handle is
  * the block's byte address), kernels run eagerly and synchronously (on the pool or the
- * calling thread), so `read` only copies the finished values out.
+ * calling thread), so reads only copy the finished values out.
+ *
+ * Views: every kernel takes each operand at an element offset with a row stride
+ * (`capabilities.views`), so core hands views (q/k/v of one packed QKV projection, an
+ * `out` inside a larger tensor) to the kernels as they are, without copies.
  *
  * `allocate` promises zeros, but most allocations are op outputs that the kernel
  * overwrites entirely; zero-filling them first would add a full write pass (a third of
  * RMSNorm's traffic). So zeroing is deferred: a block stays "unzeroed" until it is used
- * as an input, read, or partly written (copy), which zero-fill it first, or until a
- * kernel writes all of it as an output, which makes zeroing moot.
+ * as an input, read, viewed, or partly written (a copy, a view as output), which zero-fill
+ * it first, or until a kernel or `write` covers all of it, which makes zeroing moot.
  *
- * f16 tensors hold half floats; their kernels run in f32 on widened copies (src/f16.ts).
+ * f16 tensors hold half floats; their kernels run in f32 on widened dense copies (src/f16.ts).
  */
 import {
-  fromFloat16Array,
-  toFloat16Array,
+  float16BitsToFloat32,
+  float32ToFloat16Bits,
   type BackendCapabilities,
   type CopyKernelParams,
   type DType,
   type GqaKernelParams,
   type KernelBackend,
+  type OperandLayout,
   type RmsnormKernelParams,
   type RopeKernelParams,
+  type StorageRegion,
 } from '@llama-ops/core';
+import { version } from '../package.json';
 import { copy } from './copy.js';
 import { F16Staging } from './f16.js';
 import { gqa } from './gqa.js';
+import type { WasmHeap } from './memory.js';
 import { rmsnorm } from './rmsnorm.js';
 import { rope, RopeTables } from './rope.js';
 import type { Runtime } from './runtime.js';
 
 const bytesOf = (dtype: DType): number => (dtype === 'f16' ? 2 : 4);
 
+/** The layout of a dense operand of `rowSize`-element rows. */
+const dense = (rowSize: number): OperandLayout => ({ offset: 0, rowStride: rowSize });
+
+/** Every half's float value, indexed by its bits (256 KiB, made on the first f16 read). */
+let halfToFloat: Float32Array | null = null;
+function halfTable(): Float32Array {
+  if (halfToFloat === null) {
+    halfToFloat = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) halfToFloat[h] = float16BitsToFloat32(h);
+  }
+  return halfToFloat;
+}
+
 export class WasmKernels implements KernelBackend<number> {
   readonly name = 'wasm';
+  /** This package's version (conformance verdicts are cached per backend version). */
+  readonly version: string = version;
   readonly capabilities: BackendCapabilities;
+  /** The most bytes of tensors (and scratch) wasm memory can hold: its maximum. */
+  readonly capacityBytes: number;
   readonly #rt: Runtime;
   readonly #tables = new RopeTables();
   /** Blocks from `allocate` not yet zeroed nor fully written: address -> bytes. */
@@ -41,19 +66,25 @@ export class WasmKernels implements KernelBackend<number> {
 
   constructor(rt: Runtime, notes: readonly string[]) {
     this.#rt = rt;
+    this.capacityBytes = rt.heap.maxBytes;
     this.capabilities = Object.freeze({
       dtypes: Object.freeze(['f32', 'f16'] as DType[]),
       threads: rt.threads,
       simd: true,
+      views: true,
       notes: Object.freeze([...notes]),
     });
+  }
+
+  /** @internal The tensor heap (its `bytesInUse` and `bytesReserved`), for tests and diagnostics. */
+  get heap(): WasmHeap {
+    return this.#rt.heap;
   }
 
   upload(data: Float32Array, dtype: DType): number {
     const heap = this.#rt.heap;
     const ptr = heap.alloc(data.length * bytesOf(dtype));
-    if (dtype === 'f16') heap.u16.set(toFloat16Array(data), ptr >>> 1);
-    else heap.f32.set(data, ptr >>> 2);
+    this.#store(ptr, { offset: 0, rowStride: data.length, rows: 1, rowSize: data.length }, dtype, data);
     return ptr;
   }
 
@@ -65,11 +96,58 @@ export class WasmKernels implements KernelBackend<number> {
   }
 
   read(storage: number, size: number, dtype: DType): Promise<Float32Array> {
+    const into = new Float32Array(size);
+    this.readSync(storage, { offset: 0, rowStride: size, rows: 1, rowSize: size }, dtype, into);
+    return Promise.resolve(into);
+  }
+
+  readInto(storage: number, region: StorageRegion, dtype: DType, into: Float32Array): Promise<void> {
+    this.readSync(storage, region, dtype, into);
+    return Promise.resolve();
+  }
+
+  /** Copies the region's rows into `into` (f16 widened through a table), allocating nothing. */
+  readSync(storage: number, region: StorageRegion, dtype: DType, into: Float32Array): void {
     this.#input(storage);
+    const { offset, rowStride, rows, rowSize } = region;
     const heap = this.#rt.heap;
-    // slice() copies into a fresh, unshared ArrayBuffer.
-    if (dtype === 'f16') return Promise.resolve(fromFloat16Array(heap.u16.slice(storage >>> 1, (storage >>> 1) + size)));
-    return Promise.resolve(heap.f32.slice(storage >>> 2, (storage >>> 2) + size));
+    if (dtype === 'f32') {
+      const f32 = heap.f32;
+      const base = (storage >>> 2) + offset;
+      if (rows === 1 || rowStride === rowSize) {
+        into.set(f32.subarray(base, base + rows * rowSize));
+        return;
+      }
+      for (let r = 0; r < rows; r++) {
+        const from = base + r * rowStride;
+        into.set(f32.subarray(from, from + rowSize), r * rowSize);
+      }
+      return;
+    }
+    const u16 = heap.u16;
+    const table = halfTable();
+    const base = (storage >>> 1) + offset;
+    for (let r = 0; r < rows; r++) {
+      const from = base + r * rowStride;
+      const to = r * rowSize;
+      for (let i = 0; i < rowSize; i++) into[to + i] = table[u16[from + i]];
+    }
+  }
+
+  write(storage: number, region: StorageRegion, dtype: DType, data: Float32Array): void {
+    this.#output(storage, region, region.rows, region.rowSize, dtype);
+    this.#store(storage, region, dtype, data);
+  }
+
+  /**
+   * A Float32Array over the elements in wasm memory (no copy). It is valid until the tensor
+   * is freed and until the next allocation that grows wasm memory: growth detaches a plain
+   * (one-thread) memory's buffer, leaving the array empty, and a shared memory's array keeps
+   * its old length. Any tensor, op or view may allocate: take the array, use it, drop it.
+   */
+  hostView(storage: number, offset: number, size: number): Float32Array {
+    this.#input(storage);
+    return new Float32Array(this.#rt.heap.memory.buffer, storage + offset * 4, size);
   }
 
   free(storage: number): void {
@@ -79,56 +157,99 @@ export class WasmKernels implements KernelBackend<number> {
 
   copy(params: CopyKernelParams<number>): void {
     this.#input(params.src);
-    this.#input(params.dst); // partly overwritten: the rest must read as zeros
+    const region = { offset: params.dstOffset, rowStride: params.dstRowStride };
+    this.#output(params.dst, region, params.rows, params.count, params.dtype);
     copy(this.#rt, params);
   }
 
   rmsnorm(p: RmsnormKernelParams<number>): void {
+    const { layout, rows, hidden } = p;
     this.#input(p.x, p.residual, p.weight);
-    this.#output(p.out, p.sum);
+    this.#output(p.out, layout.out, rows, hidden, p.dtype);
+    if (p.sum !== null) this.#output(p.sum, layout.sum, rows, hidden, p.dtype);
     if (p.dtype === 'f32') return rmsnorm(this.#rt, p);
-    const n = p.rows * p.hidden;
     this.#staged((s) =>
       rmsnorm(this.#rt, {
         ...p,
-        x: s.input(p.x, n),
-        residual: p.residual === null ? null : s.input(p.residual, n),
-        weight: s.input(p.weight, p.hidden),
-        out: s.output(p.out, n),
-        sum: p.sum === null ? null : s.output(p.sum, n),
+        x: s.input(p.x, layout.x, rows, hidden),
+        residual: p.residual === null ? null : s.input(p.residual, layout.residual, rows, hidden),
+        weight: s.input(p.weight, layout.weight, 1, hidden),
+        out: s.output(p.out, layout.out, rows, hidden),
+        sum: p.sum === null ? null : s.output(p.sum, layout.sum, rows, hidden),
         dtype: 'f32',
+        layout: { x: dense(hidden), residual: dense(hidden), weight: dense(hidden), out: dense(hidden), sum: dense(hidden) },
       }),
     );
   }
 
   rope(p: RopeKernelParams<number>): void {
+    const tokens = p.batch * p.seq;
+    const token = p.heads * p.headDim;
     this.#input(p.x);
-    this.#output(p.out);
+    this.#output(p.out, p.layout.out, tokens, token, p.dtype);
     if (p.dtype === 'f32') return rope(this.#rt, this.#tables, p);
-    const n = p.batch * p.seq * p.heads * p.headDim;
-    this.#staged((s) => rope(this.#rt, this.#tables, { ...p, x: s.input(p.x, n), out: s.output(p.out, n), dtype: 'f32' }));
+    this.#staged((s) =>
+      rope(this.#rt, this.#tables, {
+        ...p,
+        x: s.input(p.x, p.layout.x, tokens, token),
+        out: s.output(p.out, p.layout.out, tokens, token),
+        dtype: 'f32',
+        layout: { x: dense(token), out: dense(token) },
+      }),
+    );
   }
 
   gqa(p: GqaKernelParams<number>): void {
+    const { layout } = p;
+    const queries = p.batch * p.seqQ;
     this.#input(p.q, p.k, p.v, p.mask, p.sinks);
-    this.#output(p.out);
+    this.#output(p.out, layout.out, queries, p.headsQ * p.headDimV, p.dtype);
     if (p.dtype === 'f32') return gqa(this.#rt, p);
+    const qRow = p.headsQ * p.headDim;
+    const kRow = p.headsKV * p.headDim;
+    const vRow = p.headsKV * p.headDimV;
+    const outRow = p.headsQ * p.headDimV;
+    const maskSize = p.maskBatch * p.maskHeads * p.seqQ * p.seqKV;
     this.#staged((s) =>
       gqa(this.#rt, {
         ...p,
-        q: s.input(p.q, p.batch * p.seqQ * p.headsQ * p.headDim),
-        k: s.inputRows(p.k, p.batch, p.seqKV, p.headsKV * p.headDim, p.kvLength),
-        v: s.inputRows(p.v, p.batch, p.seqKV, p.headsKV * p.headDimV, p.kvLength),
-        mask: p.mask === null ? null : s.input(p.mask, p.maskBatch * p.maskHeads * p.seqQ * p.seqKV),
-        sinks: p.sinks === null ? null : s.input(p.sinks, p.headsQ),
-        out: s.output(p.out, p.batch * p.seqQ * p.headsQ * p.headDimV),
+        q: s.input(p.q, layout.q, queries, qRow),
+        k: s.inputRows(p.k, layout.k, p.batch, p.seqKV, kRow, p.kvLength),
+        v: s.inputRows(p.v, layout.v, p.batch, p.seqKV, vRow, p.kvLength),
+        // mask and sinks are contiguous (at an offset): one run each.
+        mask: p.mask === null ? null : s.input(p.mask, { offset: layout.mask.offset, rowStride: maskSize }, 1, maskSize),
+        sinks: p.sinks === null ? null : s.input(p.sinks, { offset: layout.sinks.offset, rowStride: p.headsQ }, 1, p.headsQ),
+        out: s.output(p.out, layout.out, queries, outRow),
         dtype: 'f32',
+        layout: { q: dense(qRow), k: dense(kRow), v: dense(vRow), out: dense(outRow), mask: dense(p.seqKV), sinks: dense(p.headsQ) },
       }),
     );
   }
 
   dispose(): void {
     this.#rt.dispose();
+  }
+
+  /** `data` into the region's rows (f16 narrowed, round to nearest even), allocating nothing. */
+  #store(storage: number, region: StorageRegion, dtype: DType, data: Float32Array): void {
+    const { offset, rowStride, rows, rowSize } = region;
+    const heap = this.#rt.heap;
+    if (dtype === 'f32') {
+      const base = (storage >>> 2) + offset;
+      if (rows === 1 || rowStride === rowSize) {
+        heap.f32.set(rows * rowSize === data.length ? data : data.subarray(0, rows * rowSize), base);
+        return;
+      }
+      for (let r = 0; r < rows; r++) heap.f32.set(data.subarray(r * rowSize, (r + 1) * rowSize), base + r * rowStride);
+      return;
+    }
+    const u16 = heap.u16;
+    const base = (storage >>> 1) + offset;
+    for (let r = 0; r < rows; r++) {
+      const to = base + r * rowStride;
+      const from = r * rowSize;
+      for (let i = 0; i < rowSize; i++) u16[to + i] = float32ToFloat16Bits(data[from + i]);
+    }
   }
 
   #staged(run: (staging: F16Staging) => void): void {
@@ -154,9 +275,17 @@ export class WasmKernels implements KernelBackend<number> {
     }
   }
 
-  /** These blocks are about to be written entirely by a kernel. */
-  #output(...storages: Array<number | null>): void {
+  /**
+   * `rows` rows of `rowSize` elements at `layout` of `storage` are about to be written. A
+   * pending block they cover entirely needs no zeros; one they cover in part (a view) is
+   * zero-filled first, so that the rest of it reads as zeros.
+   */
+  #output(storage: number, layout: OperandLayout, rows: number, rowSize: number, dtype: DType): void {
     if (this.#unzeroed.size === 0) return;
-    for (const s of storages) if (s !== null) this.#unzeroed.delete(s);
+    const bytes = this.#unzeroed.get(storage);
+    if (bytes === undefined) return;
+    const whole = layout.offset === 0 && (rows === 1 || layout.rowStride === rowSize) && rows * rowSize * bytesOf(dtype) === bytes;
+    if (whole) this.#unzeroed.delete(storage);
+    else this.#input(storage);
   }
 }

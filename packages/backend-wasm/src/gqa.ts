@@ -26,7 +26,8 @@ const TILE_ROWS = 32;
 const TILE_K = 128;
 /**
  * Block-major order (decode, see assembly/gqa.ts) when the K rows of one head are at least
- * a page apart (Hkv·d·4 bytes), so that tile by tile every key would start a new page.
+ * a page apart (a token: Hkv·d·4 bytes, more for a view of a packed QKV projection), so that
+ * tile by tile every key would start a new page.
  */
 const PAGE_BYTES = 4096;
 /**
@@ -54,6 +55,14 @@ const NS_PER_MAC = 0.06;
 const PACK_MIN_REUSE = 16;
 /** Largest packed copy (bytes); beyond it the kernel reads K/V in place (~6% slower). */
 const PACK_MAX_BYTES = 64 << 20;
+
+/**
+ * Softcaps below this (2^-100) are applied as this: f32 cannot hold the reciprocal of a cap
+ * under ~3e-39, nor the cap itself under 1.4e-45 (1e-46 would round to 0, "no softcap").
+ * Capped scores then lie within ±cap of each other either way, which moves no softmax
+ * weight by more than 2^-99 relative: the same f32 result as the exact cap.
+ */
+const MIN_SOFTCAP = 2 ** -100;
 
 const align = (n: number, a: number): number => Math.ceil(n / a) * a;
 
@@ -120,14 +129,14 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>): void {
   // Decode (one query tile) over K rows a page or more apart: key blocks outer, tiles inner
   // (see assembly/gqa.ts), with one scratch slot per tile a call takes: on the pool each
   // grab is ceil(units / threads) tiles.
-  const blockMajor = qTiles === 1 && units > 1 && p.headsKV * p.headDim * 4 >= PAGE_BYTES && kvBytes >= BLOCK_MAJOR_MIN_BYTES;
+  const blockMajor = qTiles === 1 && units > 1 && p.layout.k.rowStride * 4 >= PAGE_BYTES && kvBytes >= BLOCK_MAJOR_MIN_BYTES;
   const perCall = blockMajor ? (rt.parallel(units, workNs) ? Math.ceil(units / rt.threads) : units) : 1;
   const rows = tileQ * headChunk;
   const tileK = blockMajor
     ? Math.min(TILE_K, Math.max(32, align(Math.floor(BLOCK_MAJOR_MACS / (rows * (p.headDim + p.headDimV))), 16)))
     : TILE_K;
-  const layout = gqaScratchLayout(mpMax, p.headDim, p.headDimV, tileK, perCall);
-  const stride = layout.stride;
+  const scratchLayout = gqaScratchLayout(mpMax, p.headDim, p.headDimV, tileK, perCall);
+  const stride = scratchLayout.stride;
   // Packed K/V rows per (batch, KV head): keys up to the last one a query may see.
   let packRows = 0;
   for (let b = 0; b < p.batch; b++) {
@@ -145,15 +154,21 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>): void {
   rt.heap.i32.set(p.kvLength, perBatch >>> 2);
   rt.heap.i32.set(p.queryOffset, (perBatch >>> 2) + p.batch);
 
+  // Operands may be views: the offset goes into the address, the token stride into the block.
+  const at = p.layout;
   writeGqaParams(rt, {
-    q: p.q,
-    k: p.k,
-    v: p.v,
-    out: p.out,
-    mask: p.mask ?? 0,
+    q: p.q + at.q.offset * 4,
+    k: p.k + at.k.offset * 4,
+    v: p.v + at.v.offset * 4,
+    out: p.out + at.out.offset * 4,
+    qRowStride: at.q.rowStride,
+    kRowStride: at.k.rowStride,
+    vRowStride: at.v.rowStride,
+    outRowStride: at.out.rowStride,
+    mask: p.mask === null ? 0 : p.mask + at.mask.offset * 4,
     maskBatch: p.maskBatch,
     maskHeads: p.maskHeads,
-    sinks: p.sinks ?? 0,
+    sinks: p.sinks === null ? 0 : p.sinks + at.sinks.offset * 4,
     batch: p.batch,
     seqQ: p.seqQ,
     seqKV: p.seqKV,
@@ -164,7 +179,7 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>): void {
     scale: p.scale,
     causal: p.causal,
     window: p.window,
-    softcap: p.softcap,
+    softcap: p.softcap > 0 ? Math.max(p.softcap, MIN_SOFTCAP) : 0,
     kvLength: perBatch,
     queryOffset: perBatch + 4 * p.batch,
     scratch,
@@ -178,13 +193,13 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>): void {
     vPack: pack ? vPack : 0,
     packRows: pack ? packRows : 0,
     blockMajor,
-    scratchAlpha: layout.alpha,
-    scratchSlots: layout.slots,
-    slotBytes: layout.slotBytes,
-    slotO: layout.o,
-    slotM: layout.m,
-    slotL: layout.l,
-    slotPos: layout.pos,
+    scratchAlpha: scratchLayout.alpha,
+    scratchSlots: scratchLayout.slots,
+    slotBytes: scratchLayout.slotBytes,
+    slotO: scratchLayout.o,
+    slotM: scratchLayout.m,
+    slotL: scratchLayout.l,
+    slotPos: scratchLayout.pos,
   });
 
   if (pack) rt.run('gqaPack', p.batch * p.headsKV, packFloats * 0.1, 1);

@@ -5,9 +5,9 @@
  *
  * @packageDocumentation
  */
-import { defineBackend, UnsupportedError, ValueError, type Backend } from '@llama-ops/core';
+import { checkBackendOptions, defineBackend, UnsupportedError, ValueError, type Backend } from '@llama-ops/core';
 import { WasmKernels } from './backend.js';
-import { WasmHeap } from './memory.js';
+import { MAX_MEMORY_BYTES, WasmHeap } from './memory.js';
 import { compileKernels, simdSupported, wasmModuleBytes, type WasmVariant } from './module.js';
 import { KERNEL_NAMES } from './params.js';
 import { ThreadPool } from './pool.js';
@@ -33,12 +33,21 @@ export interface WasmBackendOptions {
    * kernel to the pool, which tests use to exercise the threaded paths on small cases.
    */
   minParallelWork?: number;
+  /**
+   * The most bytes the wasm memory may grow to: tensors, scratch and RoPE tables together.
+   * Default and upper bound 4 GiB (the wasm32 limit); rounded up to whole 64 KiB pages, at
+   * least 2 MiB. An allocation past it throws a `CapacityError` that names the op and counts
+   * the live tensors (`be.memory()`); the backend works again once tensors are disposed.
+   * Also reported as `be.memory().capacityBytes`.
+   */
+  maxMemoryBytes?: number;
 }
 
 /** Pages (64 KiB) the memory starts with; it grows as tensors are allocated. */
 const INITIAL_PAGES = 16;
-/** Maximum of a shared memory (4 GiB, the wasm32 limit); plain memories have none. */
-const MAX_SHARED_PAGES = 65536;
+const PAGE_BYTES = 65536;
+/** The smallest `maxMemoryBytes`: room for the static data, the parameter block and some tensors. */
+const MIN_MEMORY_BYTES = 2 * 1024 * 1024;
 const DEFAULT_MAX_THREADS = 8;
 
 async function defaultThreads(): Promise<number> {
@@ -75,8 +84,9 @@ function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory) {
 
 /**
  * Create the wasm backend.
- * @throws ValueError when `options.threads` is not an integer in [1, 256], or
- *   `options.minParallelWork` is not a number >= 0.
+ * @throws ValueError for an unknown option (naming the nearest known one), when
+ *   `options.threads` is not an integer in [1, 256], `options.minParallelWork` is not a
+ *   number >= 0, or `options.maxMemoryBytes` is not a number in [2 MiB, 4 GiB].
  * @throws UnsupportedError when this engine has no WebAssembly SIMD (every current
  *   browser and Node >= 16 has it).
  * @example
@@ -88,10 +98,8 @@ function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory) {
  * console.log(await rmsnorm(x, w).read()); // ≈ 0.5 everywhere (1 / sqrt(1 + eps) · 0.5)
  */
 export async function createBackend(options: WasmBackendOptions = {}): Promise<Backend> {
-  const op = 'createBackend';
-  if (options === null || typeof options !== 'object') {
-    throw new ValueError({ op, argument: 'options', expected: '{ threads?: number, minParallelWork?: number }', actual: String(options) });
-  }
+  const op = 'wasm.createBackend';
+  checkBackendOptions(op, options, { threads: 'number', minParallelWork: 'number', maxMemoryBytes: 'number' });
   let threads: number;
   if (options.threads === undefined) threads = await defaultThreads();
   else if (Number.isInteger(options.threads) && options.threads >= 1 && options.threads <= 256) threads = options.threads;
@@ -100,6 +108,11 @@ export async function createBackend(options: WasmBackendOptions = {}): Promise<B
   if (!(minParallelWork >= 0)) {
     throw new ValueError({ op, argument: 'options.minParallelWork', expected: 'a number >= 0', actual: String(options.minParallelWork) });
   }
+  const maxMemoryBytes = options.maxMemoryBytes ?? MAX_MEMORY_BYTES;
+  if (!(maxMemoryBytes >= MIN_MEMORY_BYTES && maxMemoryBytes <= MAX_MEMORY_BYTES)) {
+    throw new ValueError({ op, argument: 'options.maxMemoryBytes', expected: `a number of bytes in [${MIN_MEMORY_BYTES}, ${MAX_MEMORY_BYTES}] (2 MiB to 4 GiB)`, actual: String(options.maxMemoryBytes) });
+  }
+  const maxPages = Math.ceil(maxMemoryBytes / PAGE_BYTES);
   if (!simdSupported()) {
     throw new UnsupportedError({ op, argument: 'WebAssembly', expected: 'an engine with WebAssembly SIMD (fixed-width, 128-bit)', actual: 'no SIMD' });
   }
@@ -109,10 +122,10 @@ export async function createBackend(options: WasmBackendOptions = {}): Promise<B
     const why = sharedMemoryUnavailable();
     if (why === null) {
       try {
-        const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_SHARED_PAGES, shared: true });
+        const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: maxPages, shared: true });
         const module = await compileKernels('threads');
         const { fns, heapBase } = instantiate(module, memory);
-        const heap = new WasmHeap(memory, heapBase);
+        const heap = new WasmHeap(memory, heapBase, maxPages * PAGE_BYTES);
         const ctrl = heap.alloc(CTRL_WORDS * 4);
         const pool = await ThreadPool.start(module, memory, ctrl, threads - 1, KERNEL_NAMES, fns);
         return defineBackend(new WasmKernels(new Runtime(heap, fns, pool, minParallelWork), notes));
@@ -123,7 +136,7 @@ export async function createBackend(options: WasmBackendOptions = {}): Promise<B
       notes.push(`threads: 1, as ${why}`);
     }
   }
-  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES });
+  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: maxPages });
   const { fns, heapBase } = instantiate(await compileKernels('simd'), memory);
-  return defineBackend(new WasmKernels(new Runtime(new WasmHeap(memory, heapBase), fns, null), notes));
+  return defineBackend(new WasmKernels(new Runtime(new WasmHeap(memory, heapBase, maxPages * PAGE_BYTES), fns, null), notes));
 }

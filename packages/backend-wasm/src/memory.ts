@@ -4,14 +4,18 @@ import { CapacityError } from '@llama-ops/core';
  * The tensor heap: a first-fit free list over the wasm linear memory, above the module's
  * static data. Blocks are 64-byte aligned (a cache line; SIMD loads need 16) and
  * coalesced with their neighbours on free; a freed block at the top lowers the top.
- * When nothing fits, memory grows by whole pages. Growth detaches a plain memory's
- * ArrayBuffer (a shared one is replaced by a longer one), so the typed views are
+ * When nothing fits, memory grows by whole pages, up to the memory's maximum; past it
+ * `alloc` throws a CapacityError and changes nothing (the caller frees what it allocated
+ * before, and core names the user's op in the error it rethrows). Growth detaches a plain
+ * memory's ArrayBuffer (a shared one is replaced by a longer one), so the typed views are
  * re-created after every growth: always reach memory through `heap.f32` & co, never
  * through a view kept across an allocation.
  */
 
 const ALIGN = 64;
 const PAGE = 65536;
+/** The wasm32 limit: 65536 pages of 64 KiB. */
+export const MAX_MEMORY_BYTES = 65536 * PAGE;
 
 interface Block {
   ptr: number;
@@ -22,6 +26,8 @@ const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
 
 export class WasmHeap {
   readonly memory: WebAssembly.Memory;
+  /** The most bytes the memory may grow to (its maximum). */
+  readonly maxBytes: number;
   f32!: Float32Array;
   i32!: Int32Array;
   u32!: Uint32Array;
@@ -31,9 +37,13 @@ export class WasmHeap {
   readonly #free: Block[] = [];
   readonly #sizes = new Map<number, number>();
 
-  /** @param base - first byte the heap may use (the module's `heapBase()`). */
-  constructor(memory: WebAssembly.Memory, base: number) {
+  /**
+   * @param base - first byte the heap may use (the module's `heapBase()`).
+   * @param maxBytes - the memory's maximum (WebAssembly.Memory does not report it).
+   */
+  constructor(memory: WebAssembly.Memory, base: number, maxBytes = MAX_MEMORY_BYTES) {
     this.memory = memory;
+    this.maxBytes = maxBytes;
     this.#top = alignUp(Math.max(base, ALIGN), ALIGN);
     this.#refresh();
   }
@@ -106,14 +116,19 @@ export class WasmHeap {
     if (end <= have) return;
     const pages = Math.ceil((end - have) / PAGE);
     try {
+      if (end > this.maxBytes) throw new RangeError('past the maximum');
       this.memory.grow(pages);
     } catch (cause) {
-      throw new CapacityError({
+      // Core rethrows this as a CapacityError of the user's op with this message inside
+      // ("no room (...)"), the live tensors and a pointer to scope().
+      const err = new CapacityError({
         op: 'wasm.alloc',
         argument: 'memory',
-        expected: `room to grow wasm memory from ${have} to ${end} bytes`,
-        actual: `grow failed (${String(cause)})`,
+        expected: `at most ${formatBytes(this.maxBytes)} (the wasm memory's maximum)`,
+        actual: `${formatBytes(end)} needed, with ${formatBytes(this.bytesInUse)} in use`,
       });
+      (err as { cause?: unknown }).cause = cause;
+      throw err;
     }
     this.#refresh();
   }
@@ -126,4 +141,10 @@ export class WasmHeap {
     this.u16 = new Uint16Array(buffer);
     this.u8 = new Uint8Array(buffer);
   }
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+  if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+  return `${(bytes / 2 ** 10).toFixed(1)} KiB`;
 }

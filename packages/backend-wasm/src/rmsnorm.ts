@@ -1,6 +1,7 @@
 /**
  * Driver of assembly/rmsnorm.ts (RMSNorm and fused add+RMSNorm). Rows are split across
- * threads; the kernel is memory-bound, so the work estimate is its traffic.
+ * threads; the kernel is memory-bound, so the work estimate is its traffic. Operands may be
+ * views: each row starts at `offset + r · rowStride` (the offset goes into the address).
  */
 import type { RmsnormKernelParams } from '@llama-ops/core';
 import { writeRmsnormParams } from './params.js';
@@ -10,15 +11,20 @@ import type { Runtime } from './runtime.js';
 const NS_PER_BYTE = 0.05;
 
 export function rmsnorm(rt: Runtime, p: RmsnormKernelParams<number>): void {
+  const { layout } = p;
   writeRmsnormParams(rt, {
-    x: p.x,
-    residual: p.residual ?? 0,
-    weight: p.weight,
-    out: p.out,
-    sum: p.sum ?? 0,
+    x: p.x + layout.x.offset * 4,
+    residual: p.residual === null ? 0 : p.residual + layout.residual.offset * 4,
+    weight: p.weight + layout.weight.offset * 4,
+    out: p.out + layout.out.offset * 4,
+    sum: p.sum === null ? 0 : p.sum + layout.sum.offset * 4,
     hidden: p.hidden,
     eps: p.eps,
     weightOffset: p.weightOffset,
+    xRowStride: layout.x.rowStride,
+    residualRowStride: layout.residual.rowStride,
+    outRowStride: layout.out.rowStride,
+    sumRowStride: layout.sum.rowStride,
   });
   const streams = 2 + (p.residual !== null ? 1 : 0) + (p.sum !== null ? 1 : 0);
   rt.run('rmsnorm', p.rows, p.rows * p.hidden * 4 * streams * NS_PER_BYTE);

@@ -2,7 +2,8 @@
  * Driver of assembly/rope.ts. Core's cos/sin tables (float64-accurate, attention factor
  * folded in) are copied into wasm memory once and cached by `table.key` (LRU); tables of
  * explicit positions (`key: null`) are copied for the call and freed after it.
- * Tokens are split across threads.
+ * Tokens are split across threads. x and out may be views (a token every `rowStride`
+ * floats from `offset`), e.g. q and k inside one packed QKV projection, rotated in place.
  */
 import type { RopeKernelParams, RopeTable } from '@llama-ops/core';
 import { writeRopeParams } from './params.js';
@@ -52,8 +53,10 @@ export function rope(rt: Runtime, tables: RopeTables, p: RopeKernelParams<number
   const t = tables.get(rt, p.table);
   try {
     writeRopeParams(rt, {
-      x: p.x,
-      out: p.out,
+      x: p.x + p.layout.x.offset * 4,
+      out: p.out + p.layout.out.offset * 4,
+      xRowStride: p.layout.x.rowStride,
+      outRowStride: p.layout.out.rowStride,
       cos: t.ptr,
       sin: t.sin,
       seq: p.seq,

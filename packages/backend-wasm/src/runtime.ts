@@ -42,9 +42,19 @@ export class Runtime {
    */
   scratch(bytes: number): number {
     if (bytes > this.#scratchBytes) {
+      const grown = Math.max(bytes, 2 * this.#scratchBytes);
       if (this.#scratch) this.heap.free(this.#scratch);
-      this.#scratchBytes = Math.max(bytes, this.#scratchBytes * 2);
-      this.#scratch = this.heap.alloc(this.#scratchBytes);
+      // A failure below leaves no scratch (never a freed one), so the next call starts afresh.
+      this.#scratch = 0;
+      this.#scratchBytes = 0;
+      // Doubling saves regrowth as calls grow; when memory is short, exactly what is asked.
+      try {
+        this.#scratch = this.heap.alloc(grown);
+        this.#scratchBytes = grown;
+      } catch {
+        this.#scratch = this.heap.alloc(bytes);
+        this.#scratchBytes = bytes;
+      }
     }
     return this.#scratch;
   }

@@ -83,14 +83,14 @@ describe('parameter blocks', () => {
 
   it('adding a field is one schema line: it gets the next offset, a typed read and a writer line, and grows the block', () => {
     const gqa = PARAM_BLOCKS.gqa;
-    const wider: Schema = { ...PARAM_BLOCKS, gqa: { ...gqa, fields: { ...gqa.fields, qRowStride: ['i32', 'elements between query rows'] } } };
+    const wider: Schema = { ...PARAM_BLOCKS, gqa: { ...gqa, fields: { ...gqa.fields, maskRowStride: ['i32', 'elements between mask rows'] } } };
     const next = paramLayout(wider);
     expect(next.bytes).toBe(layout.bytes + 4);
     expect(next.hash).not.toBe(layout.hash);
     const offset = layout.blocks.find((b) => b.name === 'gqa')!.bytes;
-    expect(assemblySource(next)).toContain(`@inline export function qRowStride(params: usize): i32 {\n    return load<i32>(params, ${offset});`);
-    expect(typescriptSource(next)).toContain(`  readonly qRowStride: number;`);
-    expect(typescriptSource(next)).toContain(`  i32[w + ${offset / 4}] = p.qRowStride;`);
+    expect(assemblySource(next)).toContain(`@inline export function maskRowStride(params: usize): i32 {\n    return load<i32>(params, ${offset});`);
+    expect(typescriptSource(next)).toContain(`  readonly maskRowStride: number;`);
+    expect(typescriptSource(next)).toContain(`  i32[w + ${offset / 4}] = p.maskRowStride;`);
   });
 
   it('a schema the generator cannot honour is refused with the reason', () => {
