@@ -139,10 +139,6 @@ function opRunner(core: Core, backend: Backend, row: BenchRow, inputs: RowInputs
 }
 
 /**
- * Create the contender for backend `name`, or an unavailable {@link ContenderInfo} with the
- * reason (package not installed or not built, no adapter, start-up failed...).
- */
-/**
  * Bytes of the largest tensor `row` puts in one buffer (inputs and outputs; the KV cache is
  * the largest of an attention row).
  */
@@ -154,6 +150,10 @@ export function largestTensorBytes(row: BenchRow): number {
   return e * p.batch * Math.max(p.seqKV * p.headsKV * p.headDim, p.seqQ * p.headsQ * p.headDim);
 }
 
+/**
+ * Create the contender for backend `name`, or an unavailable {@link ContenderInfo} with the
+ * reason (package not installed or not built, no adapter, start-up failed...).
+ */
 export async function createBackendContender(name: string, threads: number, gpuTimestamps = true): Promise<Contender | ContenderInfo> {
   const skip = (reason: string): ContenderInfo => ({ id: name, kind: 'backend', label: name, available: false, reason, timing: 'wall', notes: [] });
   let core: Core;

@@ -10,7 +10,9 @@
  * - Dawn's `globals` (GPUBufferUsage, GPUDevice...) on globalThis: ORT checks `instanceof GPUDevice`;
  * - Dawn's `queue.writeBuffer` rejects views of a SharedArrayBuffer, which ORT passes: such
  *   views are copied first;
- * - Dawn gives one device per adapter, hence one device shared by everyone.
+ * - Dawn gives one device per adapter, hence one device shared by everyone. It is the device
+ *   our webgpu backend requests for itself (its features and raised limits), so sharing it
+ *   never handicaps our side.
  *
  * Also here: GPU timestamps around the passes of code we do not own (ORT's), and the device
  * copy bandwidth that GPU rows are judged against.
