@@ -201,6 +201,7 @@ export async function createOrtWebGpuContenders(): Promise<Array<Contender | Con
     },
     appliesTo: (row) => gqaOp === 'Attention' || row.op === 'gqa',
     fits(row) {
+      if (row.dtype === 'f16' && !g.features.includes('shader-f16')) return 'f16 needs shader-f16, which this device does not have';
       const bytes = largestBuffer(row);
       return bytes <= g.maxBinding ? null : `a ${bytes}-byte buffer exceeds this device's largest binding (${g.maxBinding} bytes)`;
     },
