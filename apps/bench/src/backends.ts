@@ -6,18 +6,33 @@
  */
 import type { Backend, Tensor } from '@llama-ops/core';
 import { reasonOf, withTimeout, type Contender, type RowSession } from './contender.js';
+import { isSoftwareAdapter, sharedGpu, SOFTWARE_ADAPTER_LABEL, type SharedGpu } from './gpu.js';
 import type { ContenderInfo } from './report.js';
-import type { BenchRow, RowInputs } from './rows.js';
+import type { BenchRow, BenchSize, RowInputs } from './rows.js';
 
 type Core = typeof import('@llama-ops/core');
 
 /** The backends runBench knows by default, best first. */
 export const BACKEND_NAMES = ['cpu', 'wasm', 'webgpu'] as const;
 
-const PACKAGES: Record<string, string> = {
-  cpu: '@llama-ops/backend-cpu',
-  wasm: '@llama-ops/backend-wasm',
-  webgpu: '@llama-ops/backend-webgpu',
+/** The backends measured by default on each row set: every one on `default`, webgpu on `gpu`. */
+export function defaultBackends(size: BenchSize): string[] {
+  return size === 'gpu' ? ['webgpu'] : [...BACKEND_NAMES];
+}
+
+interface BackendModule {
+  createBackend?: (o?: Record<string, unknown>) => Promise<Backend>;
+  timeGpu?: DeviceTimer;
+}
+
+/**
+ * The backend packages, imported on demand. Literal specifiers (not a variable) so a bundler
+ * (the device kit's esbuild bundle) includes them; tsup keeps them external.
+ */
+const PACKAGES: Record<string, { name: string; load: () => Promise<BackendModule> }> = {
+  cpu: { name: '@llama-ops/backend-cpu', load: () => import('@llama-ops/backend-cpu') },
+  wasm: { name: '@llama-ops/backend-wasm', load: () => import('@llama-ops/backend-wasm') },
+  webgpu: { name: '@llama-ops/backend-webgpu', load: () => import('@llama-ops/backend-webgpu') as Promise<BackendModule> },
 };
 
 /** Backend start-up longer than this is treated as unavailable (a GPU adapter request can hang). */
@@ -58,8 +73,6 @@ async function probeTimer(core: Core, backend: Backend, timer: DeviceTimer): Pro
   return verdict;
 }
 
-const SOFTWARE_GPU = /llvmpipe|lavapipe|swiftshader|software|cpu/i;
-
 function describe(name: string, backend: Backend, requestedThreads: number): ContenderInfo {
   const caps = backend.capabilities;
   const notes = [...(caps.notes ?? [])];
@@ -71,8 +84,8 @@ function describe(name: string, backend: Backend, requestedThreads: number): Con
     const a = caps.adapter ?? {};
     const desc = [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' ');
     if (desc) bits.push(desc);
-    software = SOFTWARE_GPU.test(desc);
-    if (software) notes.push('software Vulkan/GPU emulation: these numbers only prove the backend runs, not GPU speed');
+    software = isSoftwareAdapter(desc);
+    if (software) notes.push(SOFTWARE_ADAPTER_LABEL);
   }
   if (name !== 'webgpu' && caps.threads !== undefined && caps.threads !== requestedThreads) {
     notes.push(`${caps.threads} thread(s) in force (asked for ${requestedThreads})`);
@@ -92,11 +105,12 @@ function describe(name: string, backend: Backend, requestedThreads: number): Con
 /** Run a row's op once through core's public API; returns the output tensors. */
 function opRunner(core: Core, backend: Backend, row: BenchRow, inputs: RowInputs): { run: () => Tensor[]; inputs: Tensor[] } {
   const p = row.params;
+  const dtype = { dtype: row.dtype };
   if (p.kind === 'rmsnorm' && inputs.kind === 'rmsnorm') {
-    const x = backend.tensor(inputs.x, [p.rows, p.hidden]);
-    const w = backend.tensor(inputs.weight, [p.hidden]);
+    const x = backend.tensor(inputs.x, [p.rows, p.hidden], dtype);
+    const w = backend.tensor(inputs.weight, [p.hidden], dtype);
     if (inputs.residual) {
-      const r = backend.tensor(inputs.residual, [p.rows, p.hidden]);
+      const r = backend.tensor(inputs.residual, [p.rows, p.hidden], dtype);
       return {
         run: () => {
           const { y, sum } = core.addRmsnorm(x, r, w, { eps: p.eps });
@@ -108,18 +122,32 @@ function opRunner(core: Core, backend: Backend, row: BenchRow, inputs: RowInputs
     return { run: () => [core.rmsnorm(x, w, { eps: p.eps })], inputs: [x, w] };
   }
   if (p.kind === 'rope' && inputs.kind === 'rope') {
-    const x = backend.tensor(inputs.x, [p.batch, p.seq, p.heads, p.headDim]);
+    const x = backend.tensor(inputs.x, [p.batch, p.seq, p.heads, p.headDim], dtype);
     return { run: () => [core.rope(x, { positions: p.start, theta: p.theta })], inputs: [x] };
   }
   if (p.kind === 'gqa' && inputs.kind === 'gqa') {
-    const q = backend.tensor(inputs.q, [p.batch, p.seqQ, p.headsQ, p.headDim]);
-    const k = backend.tensor(inputs.k, [p.batch, p.seqKV, p.headsKV, p.headDim]);
-    const v = backend.tensor(inputs.v, [p.batch, p.seqKV, p.headsKV, p.headDim]);
-    // kvLength defaults to seqKV and queryOffset to kvLength - seqQ: prefill is square
-    // causal, decode is one query at the end of a full cache.
-    return { run: () => [core.gqa(q, k, v, { causal: p.causal })], inputs: [q, k, v] };
+    const q = backend.tensor(inputs.q, [p.batch, p.seqQ, p.headsQ, p.headDim], dtype);
+    const k = backend.tensor(inputs.k, [p.batch, p.seqKV, p.headsKV, p.headDim], dtype);
+    const v = backend.tensor(inputs.v, [p.batch, p.seqKV, p.headsKV, p.headDim], dtype);
+    // queryOffset defaults to kvLength - seqQ: prefill is square causal, decode is one query
+    // at the end of each batch entry's cache (ragged when the lengths differ).
+    const ragged = p.kvLength.some((l) => l !== p.seqKV);
+    const options = ragged ? { causal: p.causal, kvLength: [...p.kvLength] } : { causal: p.causal };
+    return { run: () => [core.gqa(q, k, v, options)], inputs: [q, k, v] };
   }
   throw new Error(`row ${row.id}: inputs of kind ${inputs.kind} do not match params of kind ${p.kind}`);
+}
+
+/**
+ * Bytes of the largest tensor `row` puts in one buffer (inputs and outputs; the KV cache is
+ * the largest of an attention row).
+ */
+export function largestTensorBytes(row: BenchRow): number {
+  const e = row.dtype === 'f16' ? 2 : 4;
+  const p = row.params;
+  if (p.kind === 'rmsnorm') return e * p.rows * p.hidden;
+  if (p.kind === 'rope') return e * p.batch * p.seq * p.heads * p.headDim;
+  return e * p.batch * Math.max(p.seqKV * p.headsKV * p.headDim, p.seqQ * p.headsQ * p.headDim);
 }
 
 /**
@@ -138,26 +166,44 @@ export async function createBackendContender(name: string, threads: number, gpuT
   let timer: DeviceTimer | null = null;
   if (pkg) {
     try {
-      const mod = (await import(/* @vite-ignore */ pkg)) as {
-        createBackend?: (o?: Record<string, unknown>) => Promise<Backend>;
-        timeGpu?: DeviceTimer;
-      };
-      if (typeof mod.createBackend !== 'function') return skip(`${pkg} does not export createBackend()`);
+      const mod = await pkg.load();
+      if (typeof mod.createBackend !== 'function') return skip(`${pkg.name} does not export createBackend()`);
       core.registerBackend(name, mod.createBackend);
       if (typeof mod.timeGpu === 'function') timer = mod.timeGpu;
     } catch (err) {
-      return skip(`${pkg} is not installed or not built (${reasonOf(err)})`);
+      return skip(`${pkg.name} is not installed or not built (${reasonOf(err)})`);
     }
   }
   let backend: Backend;
+  let gpu: SharedGpu | null = null;
   try {
-    // cpu is single-threaded and takes no options; wasm takes its worker count.
-    const options = name === 'cpu' || name === 'webgpu' ? undefined : { threads };
+    // cpu is single-threaded and takes no options; wasm takes its worker count; webgpu runs
+    // on the run's shared device (the one onnxruntime-web's WebGPU EP uses too).
+    let options: Record<string, unknown> | undefined;
+    if (name === 'webgpu') {
+      gpu = await withTimeout(sharedGpu(), START_TIMEOUT_MS, 'requesting a WebGPU adapter');
+      options = { device: gpu.device, gpu: gpu.gpu };
+    } else if (name !== 'cpu') {
+      options = { threads };
+    }
     backend = await withTimeout(core.createBackend(name, options), START_TIMEOUT_MS, `creating the ${name} backend`);
   } catch (err) {
     return skip(reasonOf(err));
   }
   const info = describe(name, backend, threads);
+  if (gpu) {
+    // A device passed in does not always say which adapter it came from: the shared one knows.
+    info.label = `${name} (${gpu.description})`;
+    info.software = gpu.software;
+    if (gpu.software && !info.notes.includes(SOFTWARE_ADAPTER_LABEL)) info.notes.push(SOFTWARE_ADAPTER_LABEL);
+  }
+  const dtypes = backend.capabilities.dtypes;
+  const maxBinding = gpu?.maxBinding ?? Infinity;
+  const fits = (row: BenchRow): string | null => {
+    if (!dtypes.includes(row.dtype)) return `${row.dtype} storage is not supported by the ${name} backend here (dtypes: ${dtypes.join(', ')})`;
+    const bytes = largestTensorBytes(row);
+    return bytes <= maxBinding ? null : `a ${bytes}-byte tensor exceeds this device's largest binding (${maxBinding} bytes)`;
+  };
   let useTimestamps = false;
   if (timer && gpuTimestamps) {
     const probe = await probeTimer(core, backend, timer);
@@ -177,6 +223,7 @@ export async function createBackendContender(name: string, threads: number, gpuT
   return {
     info,
     appliesTo: () => true,
+    fits,
     async prepare(row: BenchRow, inputs: RowInputs): Promise<RowSession> {
       const { run, inputs: tensors } = opRunner(core, backend, row, inputs);
       const free = (ts: Tensor[]) => {

@@ -20,6 +20,11 @@ export interface Contender {
   info: ContenderInfo;
   /** False when the contender has nothing for this row (e.g. the GQA contrib op on an RMSNorm row). */
   appliesTo(row: BenchRow): boolean;
+  /**
+   * Why this contender cannot run `row` (e.g. a tensor larger than the device can bind), or
+   * null. Asked before the row's inputs are made, so a row no contender can run costs nothing.
+   */
+  fits?(row: BenchRow): string | null;
   /** Upload the row's inputs; rejects with a reason to skip the row. */
   prepare(row: BenchRow, inputs: RowInputs): Promise<RowSession>;
   dispose(): Promise<void> | void;

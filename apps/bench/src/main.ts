@@ -4,10 +4,12 @@
  */
 import { parseArgs, USAGE } from './args.js';
 import { runBench, type BenchProgress } from './bench.js';
-import { formatMarkdown, formatMs, formatNumber } from './markdown.js';
+import { sharedGpu } from './gpu.js';
+import { combineKitDirectory } from './kit.js';
+import { formatBytes, formatMarkdown, formatMs, formatNumber } from './markdown.js';
 import { formatJson, writeReport } from './output.js';
 import { REPORT_SCHEMA, throughput, type BenchReport } from './report.js';
-import { ROWS, selectRows } from './rows.js';
+import { rowsOfSize, selectRows } from './rows.js';
 
 async function loadReport(file: string): Promise<BenchReport> {
   const { readFile } = await import('node:fs/promises');
@@ -16,19 +18,23 @@ async function loadReport(file: string): Promise<BenchReport> {
   return report;
 }
 
+const started = performance.now();
+
 function progressLine(e: BenchProgress): string | null {
   switch (e.type) {
     case 'contender':
       return e.contender.available ? `+ ${e.contender.label}` : `- ${e.contender.id} skipped: ${e.contender.reason}`;
     case 'row':
-      return `[${e.index + 1}/${e.total}] ${e.row.title}`;
+      return `[${e.index + 1}/${e.total}] ${e.row.title} (at ${((performance.now() - started) / 1000).toFixed(0)} s)`;
     case 'result': {
       const r = e.result;
-      if (r.status === 'skipped') return `    ${e.contender}: skipped (${r.reason})`;
+      if (r.status !== 'ok') return `    ${e.contender}: ${r.status} (${r.reason})`;
       return `    ${e.contender}: ${formatMs(r.stats.medianMs)}  ${formatNumber(throughput(e.row, r))} ${e.row.metric}  (${r.stats.samples} samples)`;
     }
     case 'copy':
       return `    copy limit: ${formatNumber(e.copy.gbps)} GB/s`;
+    case 'device-copy':
+      return `device copy (${e.when}): ${formatNumber(e.copy.gbps)} GB/s, ${formatBytes(e.copy.bufferBytes)} per copy, ${formatMs(e.copy.medianMs)}`;
   }
 }
 
@@ -45,11 +51,35 @@ async function main(): Promise<number> {
     return 0;
   }
   if (opts.list) {
-    const excluded = new Set(opts.exclude ? selectRows(opts.exclude) : []);
-    for (const r of (opts.filter ? selectRows(opts.filter) : ROWS).filter((x) => !excluded.has(x))) process.stdout.write(`${r.id.padEnd(28)} ${r.title}\n`);
+    const all = rowsOfSize(opts.size, opts.quick);
+    const excluded = new Set(opts.exclude ? selectRows(opts.exclude, all) : []);
+    for (const r of selectRows(opts.filter, all).filter((x) => !excluded.has(x))) process.stdout.write(`${r.id.padEnd(40)} ${r.title}\n`);
     return 0;
   }
+  if (opts.gpuInfo) {
+    try {
+      const g = await sharedGpu();
+      const { maxStorageBufferBindingSize, maxBufferSize } = g.limits;
+      process.stdout.write(`${JSON.stringify({ adapter: g.description, software: g.software, features: g.features, maxStorageBufferBindingSize, maxBufferSize })}\n`);
+      return 0;
+    } catch (err) {
+      process.stderr.write(`${(err as Error).message}\n`);
+      return 1;
+    }
+  }
+  if (opts.combine) {
+    // The device kit: join its runs (gpu/, threads-N/) into one report.
+    const out = opts.out ?? opts.combine;
+    const { kit, files } = await combineKitDirectory(opts.combine, out);
+    process.stderr.write(`wrote ${files.join(', ')}\n`);
+    for (const c of kit.contenders) process.stderr.write(`  ${c.run} ${c.id}: ${c.available ? `${c.measured} measured, ${c.failed} failed, ${c.skipped} skipped` : `not available (${c.reason})`}\n`);
+    for (const x of kit.missing) process.stderr.write(`  missing ${x.run}: ${x.reason}\n`);
+    return kit.gpu || kit.threads.length ? 0 : 1;
+  }
   const report = opts.render ? await loadReport(opts.render) : await runBench({
+    size: opts.size,
+    rowTimeoutMs: opts.rowTimeoutMs,
+    deadlineSeconds: opts.deadlineSeconds,
     backends: opts.backends,
     peers: opts.peers,
     threads: opts.threads,

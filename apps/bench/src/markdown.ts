@@ -1,8 +1,9 @@
 /**
- * The report as markdown: machine and run, contenders (and why any was skipped), the
- * wasm targets with met / not met, one throughput table per op group, and the ratios of
- * every backend to every peer.
+ * The report as markdown: machine, GPU and run, contenders (and why any was skipped), the
+ * targets with met / not met, one throughput table per op group, the ratios of every
+ * backend to every peer, the reference check, and what failed or was skipped.
  */
+import { SOFTWARE_ADAPTER_LABEL } from './gpu.js';
 import { throughput, type BenchReport, type ContenderInfo, type Measured, type RowReport, type TargetResult } from './report.js';
 
 /** `6.3 µs`, `0.105 ms`, `12.3 ms`, `1.23 s`. */
@@ -57,6 +58,7 @@ function cell(row: RowReport, id: string): string {
   const r = row.results[id];
   if (!r) return '—';
   if (r.status === 'skipped') return 'skipped';
+  if (r.status === 'failed') return '✗ failed';
   // A wrong answer is flagged where its speed is shown.
   const wrong = (r.toleranceRatio !== null && !(r.toleranceRatio <= 1)) || !r.checksum.finite ? ' ⚠ wrong' : '';
   return `${formatNumber(throughput(row, r))} (${formatMs(r.stats.medianMs)})${wrong}`;
@@ -77,15 +79,23 @@ function crossCheck(report: BenchReport): string[] {
       const key = res.toleranceRatio ?? res.maxAbsDiff;
       if (!worst || !((worst.ratio ?? worst.diff) >= key)) worst = { diff: res.maxAbsDiff, ratio: res.toleranceRatio, at: r.title };
     }
-    if (!worst) continue;
+    const failed = report.rows.filter((r) => r.results[c.id]?.status === 'failed').length;
+    const failedText = failed ? ` — ✗ failed on ${failed} row(s) (not timed; see below)` : '';
+    if (!worst) {
+      if (failedText) lines.push(`- ${c.id}:${failedText.slice(2)}`);
+      continue;
+    }
     const ratio = worst.ratio === null ? '' : `, ${formatNumber(worst.ratio)} of the bound`;
     const verdict = worst.ratio === null ? '' : outside ? ` — ⚠ ${outside} row(s) outside tolerance` : ' — all rows within tolerance';
-    lines.push(`- ${c.id}: largest |error| ${worst.diff.toExponential(1)}${ratio} (${worst.at})${verdict}`);
+    lines.push(`- ${c.id}: largest |error| ${worst.diff.toExponential(1)}${ratio} (${worst.at})${verdict}${failedText}`);
   }
   if (!lines.length) return [];
+  const sampled = report.rows.some((r) => Object.values(r.results).some((x) => x.status === 'ok' && x.sampled));
   const head =
     report.reference === 'float64'
-      ? 'Outputs checked against the float64 reference of `@llama-ops/conformance` with SPEC.md\'s f32 tolerances (rmsnorm 1e-5·max(1,|ref|), rope 2e-6·max(1,|x|), gqa 1e-4·max(1,max|v|)):'
+      ? 'Every contender\'s first outputs are checked against the float64 reference of `@llama-ops/conformance` before it is timed, with SPEC.md\'s tolerances ' +
+        '(f32: rmsnorm 1e-5·max(1,|ref|), rope 2e-6·max(1,|x|), gqa 1e-4·max(1,max|v|); f16 storage: 2e-3, 2e-3, 5e-3); one outside them is reported as failed and not timed' +
+        (sampled ? '. Rows too large for a float64 reference in JavaScript are checked on a deterministic sample (whole rows, tokens, or (batch, query, head) outputs, first and last included):' : ':')
       : `Outputs compared with ${report.reference}'s:`;
   return [head, '', ...lines];
 }
@@ -119,6 +129,11 @@ function columns(report: BenchReport, rows: readonly RowReport[]): ContenderInfo
   return report.contenders.filter((c) => rows.some((r) => r.results[c.id] !== undefined));
 }
 
+/** A row's title with what its reader must know (software adapter, reduced shapes). */
+function rowTitle(r: RowReport): string {
+  return r.notes?.length ? `${r.title} — ${r.notes.join('; ')}` : r.title;
+}
+
 /** The whole report as markdown. */
 export function formatMarkdown(report: BenchReport): string {
   const m = report.machine;
@@ -133,11 +148,27 @@ export function formatMarkdown(report: BenchReport): string {
   out.push(
     `Run: ${report.createdAt}, ${o.threads} thread${o.threads === 1 ? '' : 's'} for wasm and the ORT peers (cpu is single-threaded), ` +
       `${o.quick ? 'quick mode, ' : ''}${o.timeBudgetMs} ms of timed samples per row and contender after warm-up; ` +
-      `medians per call. Bytes = read + written (f32); attention FLOPs = 4 · Sq · visible keys · Hq · d. ` +
-      `Copy limit = \`TypedArray.set\` bandwidth of the same byte count, measured in the same process (the better of one copy before and one after the contenders of the row).` +
+      `medians per call. Bytes = read + written (in the row's dtype); attention FLOPs = 4 · Sq · visible keys · Hq · d. ` +
+      (o.size === 'gpu'
+        ? `GPU rows: GPU time from timestamp queries (summed over the compute passes of one call) where the device has them; ` +
+          `device copy = \`copyBufferToBuffer\` bandwidth (read + written) measured in the same run, at its start and its end, the better kept.`
+        : `Copy limit = \`TypedArray.set\` bandwidth of the same byte count, measured in the same process (the better of one copy before and one after the contenders of the row).`) +
+      (o.quick && o.size === 'gpu' ? ' Quick mode: the GPU rows run at reduced shapes (each row says which full row it stands in for).' : '') +
       (o.filter ? ` Filter: \`${o.filter}\`.` : '') +
       (o.exclude ? ` Excluded: \`${o.exclude}\`.` : ''),
   );
+  if (report.gpu) {
+    const g = report.gpu;
+    const copy = g.copy ? ` Device copy: ${formatNumber(g.copy.gbps)} GB/s (${formatBytes(g.copy.bufferBytes ?? 0)} per copy).` : '';
+    out.push(
+      '',
+      g.unavailable && g.description === 'none'
+        ? `GPU: none (${g.unavailable}).`
+        : `GPU: ${g.description}${g.software ? ` (**${SOFTWARE_ADAPTER_LABEL}**)` : ''}; features ${g.features.join(', ') || 'none'}; ` +
+            `maxStorageBufferBindingSize ${g.limits.maxStorageBufferBindingSize ?? '?'}, maxBufferSize ${g.limits.maxBufferSize ?? '?'}.${copy}` +
+            (g.unavailable ? ` (${g.unavailable})` : ''),
+    );
+  }
   out.push('');
 
   out.push('## Contenders', '');
@@ -145,7 +176,7 @@ export function formatMarkdown(report: BenchReport): string {
   out.push('');
 
   if (report.targets.length) {
-    out.push('## Targets of the wasm backend', '');
+    out.push('## Targets', '');
     out.push(
       table(
         ['row', 'target', 'measured', 'status'],
@@ -164,11 +195,12 @@ export function formatMarkdown(report: BenchReport): string {
     const metric = rows[0].metric;
     const cols = columns(report, rows);
     out.push(`## ${group}: ${metric} (time per call), higher is better`, '');
-    const head = ['row', 'bytes', 'copy limit GB/s', ...cols.map(columnName)];
+    const copyHead = rows.some((r) => r.copy?.source === 'device') ? 'device copy GB/s' : 'copy limit GB/s';
+    const head = ['row', 'bytes', copyHead, ...cols.map(columnName)];
     out.push(
       table(
         head,
-        rows.map((r) => [r.title, formatBytes(r.bytes), r.copy ? formatNumber(r.copy.gbps) : '—', ...cols.map((c) => cell(r, c.id))]),
+        rows.map((r) => [rowTitle(r), formatBytes(r.bytes), r.copy ? formatNumber(r.copy.gbps) : '—', ...cols.map((c) => cell(r, c.id))]),
       ),
     );
     out.push('');
@@ -202,6 +234,12 @@ export function formatMarkdown(report: BenchReport): string {
   }
 
   out.push(...crossCheck(report), '');
+  const failed = report.rows.flatMap((r) =>
+    Object.entries(r.results)
+      .filter(([, x]) => x.status === 'failed')
+      .map(([id, x]) => `- ${r.title}, ${id}: ${(x as { reason: string }).reason}`),
+  );
+  if (failed.length) out.push('Failed (not timed):', '', ...failed, '');
   const skipped = report.rows.flatMap((r) =>
     Object.entries(r.results)
       .filter(([id, x]) => x.status === 'skipped' && report.contenders.find((c) => c.id === id)?.available)

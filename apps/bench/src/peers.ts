@@ -12,18 +12,28 @@
  */
 import { reasonOf, type Contender, type RowSession } from './contender.js';
 import type { ContenderInfo, PeerName } from './report.js';
-import type { BenchRow, RowInputs } from './rows.js';
+import type { BenchRow, BenchSize, RowInputs } from './rows.js';
 
 type OnnxPeer = typeof import('@llama-ops/onnx-peer');
 type Core = typeof import('@llama-ops/core');
 
-/** The peers runBench knows. */
+/** The CPU peers, measured by default on the default rows. */
 export const PEER_NAMES: readonly PeerName[] = ['ort-web', 'ort-node'];
 
-const RUNTIME: Record<PeerName, 'web' | 'node'> = { 'ort-web': 'web', 'ort-node': 'node' };
-const PACKAGE: Record<PeerName, string> = { 'ort-web': 'onnxruntime-web', 'ort-node': 'onnxruntime-node' };
+/** Every peer runBench knows: the CPU peers and onnxruntime-web's WebGPU EP (`ort-webgpu`, see peer-webgpu.ts). */
+export const KNOWN_PEERS: readonly PeerName[] = ['ort-web', 'ort-node', 'ort-webgpu'];
 
-interface Model {
+/** The peers measured by default on each row set: the CPU peers on `default`, ORT's WebGPU EP on `gpu`. */
+export function defaultPeers(size: BenchSize): PeerName[] {
+  return size === 'gpu' ? ['ort-webgpu'] : [...PEER_NAMES];
+}
+
+type CpuPeerName = 'ort-web' | 'ort-node';
+const RUNTIME: Record<CpuPeerName, 'web' | 'node'> = { 'ort-web': 'web', 'ort-node': 'node' };
+const PACKAGE: Record<CpuPeerName, string> = { 'ort-web': 'onnxruntime-web', 'ort-node': 'onnxruntime-node' };
+
+/** A one-node model of a row, its feeds, and the outputs compared with the reference. */
+export interface PeerModel {
   opName: string;
   model: import('@llama-ops/onnx-peer').OnnxModel;
   feeds: import('@llama-ops/onnx-peer').OrtFeeds;
@@ -31,23 +41,28 @@ interface Model {
   outputs: string[];
 }
 
-/** The ONNX model and feeds of `row` (`gqaOp` picks Attention or GroupQueryAttention on attention rows). */
-function buildModel(peer: OnnxPeer, core: Core, row: BenchRow, inputs: RowInputs, gqaOp: 'Attention' | 'GroupQueryAttention'): Model {
+/**
+ * The ONNX model and feeds of `row` (`gqaOp` picks Attention or GroupQueryAttention on
+ * attention rows), in the row's storage dtype (float16 feeds are the f16-exact inputs' bits).
+ */
+export function buildModel(peer: OnnxPeer, core: Core, row: BenchRow, inputs: RowInputs, gqaOp: 'Attention' | 'GroupQueryAttention'): PeerModel {
   const p = row.params;
+  const dtype = row.dtype === 'f16' ? 'float16' : 'float32';
+  const fl = row.dtype === 'f16' ? peer.f16 : peer.f32;
   if (p.kind === 'rmsnorm' && inputs.kind === 'rmsnorm') {
     const shape = [p.rows, p.hidden];
     if (inputs.residual) {
       return {
         opName: 'SkipSimplifiedLayerNormalization',
-        model: peer.skipSimplifiedLayerNormModel({ shape, epsilon: p.eps }),
-        feeds: { input: peer.f32(inputs.x, shape), skip: peer.f32(inputs.residual, shape), gamma: peer.f32(inputs.weight, [p.hidden]) },
+        model: peer.skipSimplifiedLayerNormModel({ shape, epsilon: p.eps, dtype }),
+        feeds: { input: fl(inputs.x, shape), skip: fl(inputs.residual, shape), gamma: fl(inputs.weight, [p.hidden]) },
         outputs: ['output', 'input_skip_bias_sum'],
       };
     }
     return {
       opName: 'RMSNormalization',
-      model: peer.rmsNormalizationModel({ shape, epsilon: p.eps }),
-      feeds: { X: peer.f32(inputs.x, shape), scale: peer.f32(inputs.weight, [p.hidden]) },
+      model: peer.rmsNormalizationModel({ shape, epsilon: p.eps, dtype }),
+      feeds: { X: fl(inputs.x, shape), scale: fl(inputs.weight, [p.hidden]) },
       outputs: ['Y'],
     };
   }
@@ -69,11 +84,12 @@ function buildModel(peer: OnnxPeer, core: Core, row: BenchRow, inputs: RowInputs
         heads: p.heads,
         headDim: p.headDim,
         cache: { kind: 'positionIds', maxPositions },
+        dtype,
       }),
       feeds: {
-        X: peer.f32(inputs.x, [p.batch, p.seq, p.heads * p.headDim]),
-        cos_cache: peer.f32(cos, [maxPositions, half]),
-        sin_cache: peer.f32(sin, [maxPositions, half]),
+        X: fl(inputs.x, [p.batch, p.seq, p.heads * p.headDim]),
+        cos_cache: fl(cos, [maxPositions, half]),
+        sin_cache: fl(sin, [maxPositions, half]),
         position_ids: peer.i64(
           Array.from({ length: p.batch * p.seq }, (_, i) => p.start + (i % p.seq)),
           [p.batch, p.seq],
@@ -94,17 +110,21 @@ function buildModel(peer: OnnxPeer, core: Core, row: BenchRow, inputs: RowInputs
         headsQ: p.headsQ,
         headsKV: p.headsKV,
         headDim: p.headDim,
-        kvLength: [p.seqKV],
+        kvLength: p.kvLength,
+        dtype,
       });
       return {
         opName: 'GroupQueryAttention',
-        model: peer.groupQueryAttentionModel({ batch: p.batch, seqQ: p.seqQ, pastLength, headsQ: p.headsQ, headsKV: p.headsKV, headDim: p.headDim }),
+        model: peer.groupQueryAttentionModel({ batch: p.batch, seqQ: p.seqQ, pastLength, headsQ: p.headsQ, headsKV: p.headsKV, headDim: p.headDim, dtype }),
         feeds,
         outputs: ['output'],
       };
     }
     // ONNX is_causal is top-left aligned: prefill is square (same thing), and one decode
     // query at the end of the cache sees every key, so decode runs non-causal.
+    if (p.kvLength.some((l) => l !== p.seqKV)) {
+      throw new Error('ragged kvLength: ONNX Attention would need an attention mask, which this peer does not build (see the GroupQueryAttention column)');
+    }
     return {
       opName: 'Attention',
       model: peer.attentionModel({
@@ -115,11 +135,12 @@ function buildModel(peer: OnnxPeer, core: Core, row: BenchRow, inputs: RowInputs
         headsKV: p.headsKV,
         headDim: p.headDim,
         causal: p.causal && p.seqQ > 1,
+        dtype,
       }),
       feeds: {
-        Q: peer.f32(inputs.q, [p.batch, p.seqQ, p.headsQ * p.headDim]),
-        K: peer.f32(inputs.k, [p.batch, p.seqKV, p.headsKV * p.headDim]),
-        V: peer.f32(inputs.v, [p.batch, p.seqKV, p.headsKV * p.headDim]),
+        Q: fl(inputs.q, [p.batch, p.seqQ, p.headsQ * p.headDim]),
+        K: fl(inputs.k, [p.batch, p.seqKV, p.headsKV * p.headDim]),
+        V: fl(inputs.v, [p.batch, p.seqKV, p.headsKV * p.headDim]),
       },
       outputs: ['Y'],
     };
@@ -143,7 +164,7 @@ async function runtimeVersion(name: string): Promise<string | null> {
  * onnxruntime-web fixes its thread count at its first session in the process; when that
  * differs from `threads`, the count in force is reported.
  */
-export async function createPeerContenders(name: PeerName, threads: number): Promise<Array<Contender | ContenderInfo>> {
+export async function createPeerContenders(name: CpuPeerName, threads: number): Promise<Array<Contender | ContenderInfo>> {
   const runtime = RUNTIME[name];
   const pkg = PACKAGE[name];
   const ids = [name, `${name}-gqa`];

@@ -2,21 +2,25 @@
  * The shape of a benchmark report (what `--json` prints and bench.json holds), and the
  * pure functions that turn measurements into throughputs, ratios and target verdicts.
  */
-import type { BenchOp, BenchRow, TargetSpec } from './rows.js';
+import type { BenchDType, BenchOp, BenchRow, BenchSize, TargetSpec } from './rows.js';
 import { gbPerSecond, gflopPerSecond, speedup, type TimingStats } from './stats.js';
 
 /** Version tag of the JSON layout. */
 export const REPORT_SCHEMA = 'llama-ops-bench/1';
 
-/** Ids of the ORT peers: onnxruntime-web (WASM EP, in Node) and onnxruntime-node (native CPU EP). */
-export type PeerName = 'ort-web' | 'ort-node';
+/**
+ * Ids of the ORT peers: onnxruntime-web (WASM EP, in Node), onnxruntime-node (native CPU EP),
+ * and onnxruntime-web's WebGPU EP on the same device as our webgpu backend.
+ */
+export type PeerName = 'ort-web' | 'ort-node' | 'ort-webgpu';
 
 /** Who is measured: one of our backends, an ORT peer, or the copy baseline. */
 export interface ContenderInfo {
   /**
-   * Column id: a backend name (`cpu`, `wasm`, `webgpu`), a peer (`ort-web`, `ort-node`), or a
-   * peer's second attention op (`ort-web-gqa`, `ort-node-gqa`: com.microsoft.GroupQueryAttention;
-   * the plain peer id runs ONNX `Attention` on attention rows).
+   * Column id: a backend name (`cpu`, `wasm`, `webgpu`), a peer (`ort-web`, `ort-node`,
+   * `ort-webgpu`), or a peer's second attention op (`ort-web-gqa`, `ort-node-gqa`,
+   * `ort-webgpu-gqa`: com.microsoft.GroupQueryAttention; the plain peer id runs ONNX
+   * `Attention` on attention rows).
    */
   id: string;
   kind: 'backend' | 'peer';
@@ -55,22 +59,61 @@ export interface Measured {
    * f32 bounds (at most 1: every element within tolerance). Null without the reference.
    */
   toleranceRatio: number | null;
+  /**
+   * Output elements compared with the float64 reference, when that was a sample (large GPU
+   * rows): `of` is the output's length. Absent when every element was compared.
+   */
+  sampled?: { checked: number; of: number };
   /** Op used (peers): e.g. `RMSNormalization`, `Attention`. */
   opName?: string;
 }
 
-/** A contender that could not run a row, and why. */
+/** A contender that could not run a row (not supported, too large, cannot start), and why. */
 export interface Skipped {
   status: 'skipped';
   reason: string;
 }
 
-export type ContenderResult = Measured | Skipped;
+/**
+ * A contender that ran a row and failed: it threw, timed out, or its outputs were outside
+ * SPEC.md's tolerance of the float64 reference. A failed contender is never timed.
+ */
+export interface Failed {
+  status: 'failed';
+  reason: string;
+  /** Largest |error| of the checked outputs, when they were compared. */
+  maxAbsDiff?: number | null;
+  /** Worst error / bound, when compared with the float64 reference. */
+  toleranceRatio?: number | null;
+}
 
-/** The copy baseline of a row: `TypedArray.set` of half the row's bytes (so read + written = `row.bytes`). */
+export type ContenderResult = Measured | Skipped | Failed;
+
+/**
+ * The copy baseline of a row. Host rows: `TypedArray.set` of half the row's bytes (so read +
+ * written = `row.bytes`), measured around the row. GPU rows: the device's
+ * `copyBufferToBuffer` bandwidth, measured once at the start and once at the end of the run.
+ */
 export interface CopyBaseline {
   stats: TimingStats;
   gbps: number;
+  /** `host` (TypedArray.set, default) or `device` (copyBufferToBuffer on the GPU). */
+  source?: 'host' | 'device';
+  /** Device copies: the size of one copy in bytes. */
+  bufferBytes?: number;
+}
+
+/** The GPU of a run with GPU contenders or GPU rows. */
+export interface GpuInfo {
+  /** Adapter, e.g. `nvidia hopper NVIDIA H200`. */
+  description: string;
+  software: boolean;
+  features: string[];
+  limits: Record<string, number>;
+  /** The device copy bandwidth GPU rows are judged against (null when it could not be measured). */
+  copy: CopyBaseline | null;
+  /** Why there is no GPU, when the run wanted one. */
+  unavailable?: string;
 }
 
 /** `subject` vs `peer` on one row: `speedup > 1` means `subject` is faster. */
@@ -87,6 +130,14 @@ export interface RowReport {
   op: BenchOp;
   group: BenchRow['group'];
   title: string;
+  /** Storage dtype (absent in reports before GPU rows: f32). */
+  dtype?: BenchDType;
+  /** Row set (absent: `default`). */
+  size?: BenchSize;
+  /** Quick-mode stand-in: the full row it replaces. */
+  reducedFrom?: string;
+  /** What a reader must know about this row's numbers (e.g. measured on a software adapter). */
+  notes?: string[];
   bytes: number;
   flops: number | null;
   metric: BenchRow['metric'];
@@ -142,7 +193,11 @@ export interface BenchReport {
     exclude?: string | null;
     backends: string[];
     peers: string[];
+    /** Row set (absent: `default`). */
+    size?: BenchSize;
   };
+  /** The shared GPU, when the run had GPU contenders or GPU rows. */
+  gpu?: GpuInfo;
   /**
    * What outputs are compared with (`maxAbsDiff`): `float64` (the conformance kit's
    * reference, with SPEC.md's tolerances), or a contender id (usually `cpu`) when the kit is
@@ -161,7 +216,7 @@ export function measured(
   row: Pick<BenchRow, 'bytes' | 'flops'>,
   stats: TimingStats,
   checksum: Measured['checksum'],
-  extra: { maxAbsDiff?: number | null; toleranceRatio?: number | null; opName?: string } = {},
+  extra: { maxAbsDiff?: number | null; toleranceRatio?: number | null; opName?: string; sampled?: { checked: number; of: number } } = {},
 ): Measured {
   return {
     status: 'ok',
@@ -171,6 +226,7 @@ export function measured(
     checksum,
     maxAbsDiff: extra.maxAbsDiff ?? null,
     toleranceRatio: extra.toleranceRatio ?? null,
+    ...(extra.sampled ? { sampled: extra.sampled } : {}),
     ...(extra.opName ? { opName: extra.opName } : {}),
   };
 }
@@ -213,14 +269,22 @@ export function describeTarget(spec: TargetSpec): string {
   }
 }
 
-/** Judge one target on one row of a run made with `threads` threads. */
-export function evaluateTarget(row: RowReport, spec: TargetSpec, threads: number): TargetResult {
+/**
+ * Judge one target on one row of a run made with `threads` threads. `softwareGpu`: the run's
+ * GPU is a software adapter, so targets of GPU rows are not judged (no speed targets there;
+ * the measured ratio is still shown).
+ */
+export function evaluateTarget(row: RowReport, spec: TargetSpec, threads: number, softwareGpu = false): TargetResult {
   const base = { rowId: row.id, rowTitle: row.title, spec, description: describeTarget(spec) };
   const na = (reason: string): TargetResult => ({ ...base, measured: null, status: 'n/a', reason });
+  if (softwareGpu && row.size === 'gpu') {
+    const judged = evaluateTarget(row, spec, threads, false);
+    return { ...judged, status: 'n/a', reason: 'software adapter: no speed targets' };
+  }
   const get = (id: string): Measured | string => {
     const r = row.results[id];
     if (!r) return `${id} did not run`;
-    return r.status === 'ok' ? r : `${id} skipped: ${r.reason}`;
+    return r.status === 'ok' ? r : `${id} ${r.status}: ${r.reason}`;
   };
   const subject = get(spec.subject);
   if (spec.kind === 'within' && threads !== spec.threads) {
@@ -247,12 +311,29 @@ export function evaluateTarget(row: RowReport, spec: TargetSpec, threads: number
 
 /** The report of one row: its description, the results, and the ratios derived from them. */
 export function rowReport(
-  row: Pick<BenchRow, 'id' | 'op' | 'group' | 'title' | 'bytes' | 'flops' | 'metric'>,
+  row: Pick<BenchRow, 'id' | 'op' | 'group' | 'title' | 'bytes' | 'flops' | 'metric'> & Partial<Pick<BenchRow, 'dtype' | 'size' | 'reducedFrom'>>,
   results: Record<string, ContenderResult>,
   contenders: readonly ContenderInfo[],
   copy: CopyBaseline | null,
+  notes: readonly string[] = [],
 ): RowReport {
   const { ratios, copyFraction } = rowRatios(results, contenders, copy);
   const { id, op, group, title, bytes, flops, metric } = row;
-  return { id, op, group, title, bytes, flops, metric, copy, results, ratios, copyFraction };
+  return {
+    id,
+    op,
+    group,
+    title,
+    ...(row.dtype ? { dtype: row.dtype } : {}),
+    ...(row.size ? { size: row.size } : {}),
+    ...(row.reducedFrom ? { reducedFrom: row.reducedFrom } : {}),
+    ...(notes.length ? { notes: [...notes] } : {}),
+    bytes,
+    flops,
+    metric,
+    copy,
+    results,
+    ratios,
+    copyFraction,
+  };
 }

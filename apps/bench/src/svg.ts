@@ -4,6 +4,7 @@
  * backend/peer (and the copy limit on GB/s panels), values printed at the bar ends.
  */
 import { throughput, type BenchReport, type RowReport } from './report.js';
+import { SOFTWARE_ADAPTER_LABEL } from './gpu.js';
 import { columnName, formatNumber } from './markdown.js';
 
 const PALETTE: Record<string, string> = {
@@ -15,6 +16,8 @@ const PALETTE: Record<string, string> = {
   'ort-web-gqa': '#ff9d9a',
   'ort-node': '#76b7b2',
   'ort-node-gqa': '#b07aa1',
+  'ort-webgpu': '#9d7660',
+  'ort-webgpu-gqa': '#d4a6c8',
 };
 const FALLBACK = ['#edc948', '#9c755f', '#86bcb6', '#d37295', '#8cd17d'];
 
@@ -62,8 +65,9 @@ export function renderSvg(report: BenchReport, options: SvgOptions = {}): string
   const plotW = width - LABEL_W - 70;
   const title = options.title ?? 'llama-ops benchmark';
   const m = report.machine;
+  const gpu = report.gpu && report.gpu.description !== 'none' ? `; GPU ${report.gpu.description}${report.gpu.software ? ` (${SOFTWARE_ADAPTER_LABEL})` : ''}` : '';
   const subtitle =
-    `${m.cpuModel}, ${m.cores} cores${m.note ? ` (${m.note})` : ''}, Node ${m.node}; ` +
+    `${m.cpuModel}, ${m.cores} cores${m.note ? ` (${m.note})` : ''}, Node ${m.node}${gpu}; ` +
     `${report.options.threads} thread${report.options.threads === 1 ? '' : 's'}; medians; higher is better`;
 
   // Series: every contender that measured something, in report order, then the copy limit.
@@ -71,7 +75,8 @@ export function renderSvg(report: BenchReport, options: SvgOptions = {}): string
   const series: Series[] = report.contenders
     .filter((c) => report.rows.some((r) => r.results[c.id]?.status === 'ok'))
     .map((c) => ({ id: c.id, label: columnName(c), color: PALETTE[c.id] ?? FALLBACK[fallback++ % FALLBACK.length] }));
-  const copySeries: Series = { id: 'copy', label: 'copy limit (same bytes)', color: PALETTE.copy };
+  const deviceCopy = report.rows.some((r) => r.copy?.source === 'device');
+  const copySeries: Series = { id: 'copy', label: deviceCopy ? 'device copy (copyBufferToBuffer)' : 'copy limit (same bytes)', color: PALETTE.copy };
 
   const parts: string[] = [];
   let y = 28;
@@ -139,7 +144,9 @@ export function renderSvg(report: BenchReport, options: SvgOptions = {}): string
       const bars = rowSeries(r);
       const rowTop = y;
       const mid = rowTop + (heights[i] - ROW_PAD) / 2 + 3;
-      parts.push(`<text x="${LABEL_W - 8}" y="${mid.toFixed(1)}" font-size="11" text-anchor="end">${escapeXml(r.title)}</text>`);
+      // Long GPU row titles get a smaller font so they fit left of the axis.
+      const titleSize = r.title.length > 40 ? Math.max(7, Math.floor((11 * 40) / r.title.length)) : 11;
+      parts.push(`<text x="${LABEL_W - 8}" y="${mid.toFixed(1)}" font-size="${titleSize}" text-anchor="end">${escapeXml(r.title)}</text>`);
       if (!bars.length) {
         parts.push(`<text x="${LABEL_W + 4}" y="${mid.toFixed(1)}" font-size="10" fill="#999">no measurement</text>`);
       }

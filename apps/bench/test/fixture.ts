@@ -39,7 +39,7 @@ export function fixtureRow(): RowReport {
 export function fixtureAttentionRow(): RowReport {
   const row = ROWS.find((r) => r.id === 'gqa-32-8-64-decode2048')!;
   const results: RowReport['results'] = {
-    cpu: { status: 'skipped', reason: 'failed: <boom> & "quotes"' },
+    cpu: { status: 'failed', reason: '<boom> & "quotes"' },
     wasm: measured(row, summarize([0.5]), ok),
     'ort-web': measured(row, summarize([3]), ok),
   };

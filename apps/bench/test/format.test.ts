@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { formatBytes, formatMarkdown, formatMs, formatNumber, formatPercent, formatRatio } from '../src/markdown.js';
 import { escapeXml, logRange, renderSvg } from '../src/svg.js';
 import { parseArgs } from '../src/args.js';
-import type { Measured } from '../src/report.js';
+import { SOFTWARE_ADAPTER_LABEL } from '../src/gpu.js';
+import { evaluateTarget, measured, rowReport, type BenchReport, type Measured } from '../src/report.js';
+import { GPU_QUICK_ROWS } from '../src/rows.js';
+import { summarize } from '../src/stats.js';
 import { fixtureReport } from './fixture.js';
 
 describe('number formatting', () => {
@@ -56,7 +59,7 @@ describe('formatMarkdown', () => {
     expect(md).toContain('| RMSNorm [2048, 4096] | 67.1 MB | 44.8 | 3.36 (20.0 ms) | 33.6 (2.00 ms) | skipped | 16.8 (4.00 ms) |');
     expect(md).toContain('## Attention: GFLOP/s');
     // 4 * 2048 * 32 * 64 flops in 0.5 ms = 33.6 GFLOP/s.
-    expect(md).toContain('| GQA 32/8/64 decode over 2048 | 8.4 MB | — | skipped | 33.6 (0.500 ms) | 5.59 (3.00 ms) |');
+    expect(md).toContain('| GQA 32/8/64 decode over 2048 | 8.4 MB | — | ✗ failed | 33.6 (0.500 ms) | 5.59 (3.00 ms) |');
   });
 
   it('has the ratio table and the cross-check line', () => {
@@ -79,8 +82,46 @@ describe('formatMarkdown', () => {
     expect(text).toContain('- ort-web: largest |error| 2.0e-7, 0.25 of the bound (RMSNorm [2048, 4096]) — all rows within tolerance');
   });
 
-  it('escapes table separators inside cells', () => {
-    expect(md).toContain('failed: <boom> & "quotes"'.replace(/\|/g, '\\|'));
+  it('lists failed contenders with their reason', () => {
+    expect(md).toContain('Failed (not timed):\n\n- GQA 32/8/64 decode over 2048, cpu: <boom> & "quotes"');
+    expect(md).toContain('| webgpu | skipped | no GPU adapter |');
+  });
+});
+
+describe('GPU rows in markdown and SVG', () => {
+  const row = GPU_QUICK_ROWS.find((r) => r.id === 'gpu-rmsnorm-16x8192-f16')!;
+  const contenders = [
+    { id: 'webgpu', kind: 'backend' as const, label: 'webgpu (lavapipe)', available: true, timing: 'gpu-timestamps' as const, software: true, notes: [] },
+    { id: 'ort-webgpu', kind: 'peer' as const, label: 'onnxruntime-web 1.30.0 (WebGPU EP)', available: true, timing: 'gpu-timestamps' as const, software: true, notes: [] },
+  ];
+  const copy = { stats: summarize([0.5]), gbps: 200, source: 'device' as const, bufferBytes: 64 * 2 ** 20 };
+  const results = { webgpu: measured(row, summarize([0.01]), { sum: 1, absSum: 1, finite: true }), 'ort-webgpu': measured(row, summarize([0.02]), { sum: 1, absSum: 1, finite: true }) };
+  const report: BenchReport = {
+    ...fixtureReport(),
+    options: { threads: 1, timeBudgetMs: 20, quick: true, filter: null, backends: ['webgpu'], peers: ['ort-webgpu'], size: 'gpu' },
+    gpu: { description: 'mesa llvmpipe', software: true, features: ['shader-f16'], limits: { maxStorageBufferBindingSize: 134217728, maxBufferSize: 4294967295 }, copy },
+    contenders,
+    rows: [rowReport(row, results, contenders, copy, [SOFTWARE_ADAPTER_LABEL, `reduced from ${row.reducedFrom}`])],
+    targets: [],
+  };
+  const md = formatMarkdown(report);
+
+  it('label every row of a software adapter, and say which full row a quick row stands in for', () => {
+    expect(md).toContain('GPU: mesa llvmpipe (**software adapter: says nothing about GPU speed**)');
+    expect(md).toContain('| RMSNorm [16, 8192] f16 — software adapter: says nothing about GPU speed; reduced from RMSNorm [8192, 8192] f16 |');
+    expect(md).toContain('Quick mode: the GPU rows run at reduced shapes');
+  });
+
+  it('judge GB/s against the device copy bandwidth', () => {
+    expect(md).toContain('| row | bytes | device copy GB/s |');
+    expect(md).toContain('Device copy: 200 GB/s (67.1 MB per copy).');
+    expect(report.rows[0].copyFraction.webgpu).toBeCloseTo(row.bytes / 1e-5 / 1e9 / 200, 9);
+    expect(renderSvg(report)).toContain('device copy (copyBufferToBuffer)');
+  });
+
+  it('do not judge speed targets on a software adapter, but still show the ratio', () => {
+    const t = evaluateTarget(report.rows[0], { kind: 'speedup', subject: 'webgpu', peer: 'ort-webgpu', min: 1 }, 1, true);
+    expect(t).toMatchObject({ status: 'n/a', reason: 'software adapter: no speed targets', measured: 2 });
   });
 });
 
@@ -127,6 +168,15 @@ describe('parseArgs', () => {
     expect(o.peers).toEqual(['ort-web', 'ort-node']);
     expect(parseArgs(['--no-peers']).peers).toEqual([]);
     expect(parseArgs(['--exclude', 'prefill']).exclude).toEqual(['prefill']);
+  });
+
+  it('--size gpu measures webgpu against onnxruntime-web’s WebGPU EP unless told otherwise', () => {
+    expect(parseArgs(['--size', 'gpu'])).toMatchObject({ size: 'gpu', backends: ['webgpu'], peers: ['ort-webgpu'] });
+    expect(parseArgs(['--size=gpu', '--backends', 'webgpu,wasm', '--peers', 'ort-webgpu,ort-web'])).toMatchObject({ backends: ['webgpu', 'wasm'], peers: ['ort-webgpu', 'ort-web'] });
+    expect(parseArgs([]).size).toBe('default');
+    expect(() => parseArgs(['--size', 'huge'])).toThrow("--size must be one of default, gpu, got 'huge'");
+    expect(parseArgs(['--combine', 'runs', '--out', 'o'])).toMatchObject({ combine: 'runs', out: 'o' });
+    expect(parseArgs(['--row-timeout', '5000']).rowTimeoutMs).toBe(5000);
   });
 
   it('rejects unknown options, unknown peers and bad numbers', () => {

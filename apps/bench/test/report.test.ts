@@ -93,10 +93,12 @@ describe('targets', () => {
     expect(describeTarget(spec)).toBe('2 threads: wasm within 1.2x of ort-web');
   });
 
-  it('a target whose subject was skipped is n/a with the reason', () => {
+  it('a target whose subject failed or was skipped is n/a with the reason', () => {
     const t = evaluateTarget(fixtureAttentionRow(), { kind: 'speedup', subject: 'cpu', peer: 'ort-web', min: 4 }, 1);
     expect(t.status).toBe('n/a');
-    expect(t.reason).toContain('cpu skipped');
+    expect(t.reason).toBe('cpu failed: <boom> & "quotes"');
+    const skipped = evaluateTarget(fixtureRow(), { kind: 'speedup', subject: 'webgpu', peer: 'ort-web', min: 1 }, 1);
+    expect(skipped).toMatchObject({ status: 'n/a', reason: 'webgpu skipped: no GPU adapter' });
   });
 
   it('speedup below the bar is not met', () => {
