@@ -1,7 +1,7 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, cli, json } from './helpers.js';
 
@@ -71,19 +71,82 @@ describe('usage errors exit 2 with a message on stderr and nothing on stdout', (
     expect(r.stdout).toBe('');
   });
 
-  it('an unknown --backend names the choices', () => {
-    const r = cli(['demo', '--backend', 'tpu']);
+  it('a mistyped --backend is a usage error with the backend it looks like', () => {
+    const r = cli(['demo', '--backend', 'wsam']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("--backend: unknown backend 'tpu' (expected one of auto, cpu, wasm, webgpu)");
+    expect(r.stderr).toContain("--backend: no backend named 'wsam' is installed (did you mean 'wasm'?)");
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
+  it('any other backend name is passed on: one not installed says which package to install (exit 1)', () => {
+    const r = cli(['run', 'rmsnorm', '--backend', 'mygpu']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('the mygpu backend is not installed — install it with: npm install @llama-ops/backend-mygpu');
+    expect(r.stdout).toBe('');
+  });
+
+  it('a name no package could have is refused before anything runs', () => {
+    const r = cli(['demo', '--backend', '../x']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--backend: '../x' is not a backend name");
+  });
+
   it('LLAMA_OPS_BACKEND is read, and checked the same way', () => {
-    const bad = cli(['backends'], { env: { LLAMA_OPS_BACKEND: 'tpu' } });
+    const bad = cli(['backends'], { env: { LLAMA_OPS_BACKEND: 'wbegpu' } });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain("LLAMA_OPS_BACKEND: unknown backend 'tpu'");
+    expect(bad.stderr).toContain("LLAMA_OPS_BACKEND: no backend named 'wbegpu' is installed (did you mean 'webgpu'?)");
     const good = json<{ backends: { name: string }[] }>(cli(['backends', '--json'], { env: { LLAMA_OPS_BACKEND: 'cpu' } }));
     expect(good.backends.map((b) => b.name)).toEqual(['cpu']);
+  });
+});
+
+describe('did you mean', () => {
+  it.each([
+    [['bnech'], "unknown command 'bnech' (did you mean 'bench'?)"],
+    [['verfiy', '--backend', 'cpu'], "unknown command 'verfiy' (did you mean 'verify'?)"],
+    [['help', 'rn'], "unknown command 'rn' (did you mean 'run'?)"],
+    [['run', 'rmsnorm', '--shap', '4,8'], "unknown option '--shap' (did you mean '--shape'?)"],
+    [['run', 'gqa', '--kv-head', '2'], "unknown option '--kv-head' (did you mean '--kv-heads'?)"],
+    [['demo', '--step', '2'], "unknown option '--step' (did you mean '--steps'?)"],
+    [['run', 'rmsnrom'], "unknown op 'rmsnrom' (did you mean 'rmsnorm'?)"],
+    [['run', 'rope', '--rope-scaling', 'lama3'], "--rope-scaling: unknown type 'lama3' (did you mean 'llama3'?)"],
+    [['verify', '--op', 'gaq'], "--op: unknown op 'gaq' (did you mean 'gqa'?)"],
+    [['bench', '--backend', 'cpuu'], "--backend: no backend named 'cpuu' is installed (did you mean 'cpu'?)"],
+  ])('%j', (args, message) => {
+    const r = cli(args as string[]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stdout).toBe('');
+  });
+
+  it('says nothing when no known word is close', () => {
+    const r = cli(['frobnicate']);
+    expect(r.stderr).toContain("unknown command 'frobnicate'\n");
+  });
+});
+
+describe('--json failures: stdout holds one JSON error document', () => {
+  it.each([
+    [['run', 'rmsnorm', '--bogus', '--json'], 2, 'E_USAGE', /unknown option '--bogus'/],
+    [['run', 'gqa', '--json', '--input', 'q=no-such.npy'], 2, 'E_INPUT', /--input q=no-such\.npy: no such file/],
+    [['run', 'rmsnorm', '--json', '--backend', 'mygpu'], 1, 'E_BACKEND_UNAVAILABLE', /mygpu backend is not installed/],
+    [['demo', '--json', '--backend', 'wsam'], 2, 'E_USAGE', /did you mean 'wasm'/],
+    [['run', 'gqa', '--json', '--heads', '6', '--kv-heads', '4', '--backend', 'cpu'], 2, 'E_USAGE', /Hq % Hkv/],
+  ])('%j', (args, exit, code, message) => {
+    const r = cli(args as string[]);
+    expect(r.code).toBe(exit);
+    const doc = json<{ error: { code: string; message: string; exitCode: number } }>(r);
+    expect(Object.keys(doc)).toEqual(['error']);
+    expect(doc.error.code).toBe(code);
+    expect(doc.error.message).toMatch(message);
+    expect(doc.error.exitCode).toBe(exit);
+    // The person reading the terminal still gets the sentence.
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('a backend failure lists the attempts', () => {
+    const doc = json<{ error: { attempts: { name: string; install?: string }[] } }>(cli(['demo', '--json', '--backend', 'mygpu']));
+    expect(doc.error.attempts).toEqual([expect.objectContaining({ name: 'mygpu', installed: false, install: 'npm install @llama-ops/backend-mygpu' })]);
   });
 });
 
@@ -133,9 +196,17 @@ describe('a backend that is not installed', () => {
   mkdirSync(join(root, 'dist'), { recursive: true });
   mkdirSync(scope, { recursive: true });
   copyFileSync(CLI, join(root, 'dist', 'cli.js'));
+  // Copies, not links: each package then resolves its imports inside this tree (one core),
+  // as in an npm install.
   for (const name of ['core', 'backend-cpu']) {
-    symlinkSync(realpathSync(join(here, '..', 'node_modules', '@llama-ops', name)), join(scope, name), 'dir');
+    const from = realpathSync(join(here, '..', 'node_modules', '@llama-ops', name));
+    cpSync(join(from, 'dist'), join(scope, name, 'dist'), { recursive: true });
+    copyFileSync(join(from, 'package.json'), join(scope, name, 'package.json'));
   }
+  // A third-party backend as its author would publish it: @llama-ops/backend-<name>.
+  mkdirSync(join(scope, 'backend-fake'));
+  writeFileSync(join(scope, 'backend-fake', 'package.json'), JSON.stringify({ name: '@llama-ops/backend-fake', version: '1.0.0', type: 'module', exports: './index.js' }));
+  writeFileSync(join(scope, 'backend-fake', 'index.js'), "export { createBackend } from '@llama-ops/backend-cpu';\n");
   const bin = join(root, 'dist', 'cli.js');
 
   it('is reported in one line with its install command, not a stack trace (exit 1)', () => {
@@ -150,6 +221,35 @@ describe('a backend that is not installed', () => {
     const r = cli(['run', 'rmsnorm', '--shape', '2,64', '--repeat', '0'], { bin });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('backend: cpu (auto: webgpu not installed, wasm not installed)');
+  });
+
+  it('--backend NAME hands a third-party backend to core, which resolves @llama-ops/backend-NAME', async () => {
+    // Whether this core resolves installed backend packages by name decides what the CLI can do.
+    const core = (await import(pathToFileURL(join(scope, 'core', 'dist', 'index.js')).href)) as typeof import('@llama-ops/core');
+    const resolves = await core.createBackend('fake').then(
+      (b) => (b.dispose(), true),
+      () => false,
+    );
+    const r = cli(['run', 'rmsnorm', '--shape', '2,8', '--backend', 'fake', '--check', '--repeat', '0'], { bin });
+    if (resolves) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/check y: max error .* PASS/);
+    } else {
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('the fake backend is not installed — install it with: npm install @llama-ops/backend-fake');
+    }
+  });
+
+  it('bench without the optional @llama-ops/bench says which package it needs (exit 1)', () => {
+    const r = cli(['bench', '--quick', '--backend', 'cpu'], { bin });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('llama-ops bench needs the benchmark harness @llama-ops/bench, which is not installed');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('backends lists webgpu with both packages it needs in Node', () => {
+    const out = json<{ backends: BackendRow[] }>(cli(['backends', '--json'], { bin }));
+    expect(out.backends.find((b) => b.name === 'webgpu')).toMatchObject({ installed: false, install: 'npm install @llama-ops/backend-webgpu webgpu' });
   });
 
   it('backends lists it as not installed, with the install command', () => {
