@@ -234,7 +234,8 @@ export class BackendChoiceError extends Error {
  * only a name no npm package could have is refused here.
  */
 export function requestedBackend(flag: string | undefined): string {
-  const raw = flag ?? process.env.LLAMA_OPS_BACKEND ?? 'auto';
+  // An empty LLAMA_OPS_BACKEND (`LLAMA_OPS_BACKEND= llama-ops ...`) means unset.
+  const raw = flag ?? (process.env.LLAMA_OPS_BACKEND || 'auto');
   const name = raw.trim().toLowerCase();
   if (!BACKEND_NAME.test(name)) {
     const source = flag !== undefined ? '--backend' : 'LLAMA_OPS_BACKEND';

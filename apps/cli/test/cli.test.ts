@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, cli, json } from './helpers.js';
+import { CLI, cli, cliAsync, json } from './helpers.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 const COMMANDS = ['demo', 'backends', 'run', 'verify', 'bench'];
@@ -52,7 +52,7 @@ describe('help and version', () => {
 });
 
 describe('usage errors exit 2 with a message on stderr and nothing on stdout', () => {
-  it.each([
+  it.concurrent.each([
     [['frobnicate'], /unknown command 'frobnicate'/],
     [['run', 'rmsnorm', '--bogus'], /unknown option '--bogus'/],
     [['run'], /missing the op/],
@@ -63,8 +63,8 @@ describe('usage errors exit 2 with a message on stderr and nothing on stdout', (
     [['run', 'gqa', '--heads', '6', '--kv-heads', '4'], /Hq % Hkv/],
     [['demo', '--steps=-1'], /--steps: expected at least 0/],
     [['backends', 'extra'], /unexpected argument 'extra'/],
-  ])('%j', (args, message) => {
-    const r = cli(args as string[]);
+  ])('%j', async (args, message) => {
+    const r = await cliAsync(args as string[]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).toMatch(/Run 'llama-ops .*--help' for usage/);
@@ -101,7 +101,7 @@ describe('usage errors exit 2 with a message on stderr and nothing on stdout', (
 });
 
 describe('did you mean', () => {
-  it.each([
+  it.concurrent.each([
     [['bnech'], "unknown command 'bnech' (did you mean 'bench'?)"],
     [['verfiy', '--backend', 'cpu'], "unknown command 'verfiy' (did you mean 'verify'?)"],
     [['help', 'rn'], "unknown command 'rn' (did you mean 'run'?)"],
@@ -112,8 +112,8 @@ describe('did you mean', () => {
     [['run', 'rope', '--rope-scaling', 'lama3'], "--rope-scaling: unknown type 'lama3' (did you mean 'llama3'?)"],
     [['verify', '--op', 'gaq'], "--op: unknown op 'gaq' (did you mean 'gqa'?)"],
     [['bench', '--backend', 'cpuu'], "--backend: no backend named 'cpuu' is installed (did you mean 'cpu'?)"],
-  ])('%j', (args, message) => {
-    const r = cli(args as string[]);
+  ])('%j', async (args, message) => {
+    const r = await cliAsync(args as string[]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(message);
     expect(r.stdout).toBe('');
@@ -126,14 +126,14 @@ describe('did you mean', () => {
 });
 
 describe('--json failures: stdout holds one JSON error document', () => {
-  it.each([
+  it.concurrent.each([
     [['run', 'rmsnorm', '--bogus', '--json'], 2, 'E_USAGE', /unknown option '--bogus'/],
     [['run', 'gqa', '--json', '--input', 'q=no-such.npy'], 2, 'E_INPUT', /--input q=no-such\.npy: no such file/],
     [['run', 'rmsnorm', '--json', '--backend', 'mygpu'], 1, 'E_BACKEND_UNAVAILABLE', /mygpu backend is not installed/],
     [['demo', '--json', '--backend', 'wsam'], 2, 'E_USAGE', /did you mean 'wasm'/],
     [['run', 'gqa', '--json', '--heads', '6', '--kv-heads', '4', '--backend', 'cpu'], 2, 'E_USAGE', /Hq % Hkv/],
-  ])('%j', (args, exit, code, message) => {
-    const r = cli(args as string[]);
+  ])('%j', async (args, exit, code, message) => {
+    const r = await cliAsync(args as string[]);
     expect(r.code).toBe(exit);
     const doc = json<{ error: { code: string; message: string; exitCode: number } }>(r);
     expect(Object.keys(doc)).toEqual(['error']);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { referenceRmsnorm } from '@llama-ops/conformance/reference';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeNpy, readNpy, writeNpy } from '../src/npy.js';
-import { cli, json } from './helpers.js';
+import { cli, cliAsync, json } from './helpers.js';
 
 interface CheckJson {
   maxError: number;
@@ -136,7 +136,7 @@ describe('run', () => {
 });
 
 describe('options that do not apply, and errors in the user\'s terms (exit 2)', () => {
-  it.each([
+  it.concurrent.each([
     [['run', 'rope', '--factor', '8'], '--factor applies only with --rope-scaling linear|dynamic|llama3|yarn'],
     [['run', 'rope', '--truncate'], '--truncate applies only with --rope-scaling yarn'],
     [['run', 'rope', '--rope-scaling', 'linear', '--factor', '2', '--beta-fast', '16'], '--beta-fast does not apply to --rope-scaling linear (it is a parameter of yarn)'],
@@ -147,8 +147,8 @@ describe('options that do not apply, and errors in the user\'s terms (exit 2)', 
     [['run', 'rope', '--shape', '1,4,4,15'], 'rope rotates pairs of dims, so it needs an even head dim; --shape [1, 4, 4, 15] has head dim 15'],
     [['run', 'rope', '--shape', '1,4,4,16', '--rotary-dim', '20'], '--rotary-dim expected an even integer in [2, 16]'],
     [['run', 'gqa', '--heads', '4', '--kv-heads', '2', '--seq-kv', '8', '--kv-length', '9'], '--kv-length expected an integer'],
-  ])('%j', (args, message) => {
-    const r = cli([...(args as string[]), '--backend', 'cpu']);
+  ])('%j', async (args, message) => {
+    const r = await cliAsync([...(args as string[]), '--backend', 'cpu']);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain(message);
     expect(r.stderr).not.toContain('options.');
