@@ -1,4 +1,4 @@
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -208,6 +208,21 @@ describe('a backend that is not installed', () => {
   writeFileSync(join(scope, 'backend-fake', 'package.json'), JSON.stringify({ name: '@llama-ops/backend-fake', version: '1.0.0', type: 'module', exports: './index.js' }));
   writeFileSync(join(scope, 'backend-fake', 'index.js'), "export { createBackend } from '@llama-ops/backend-cpu';\n");
   const bin = join(root, 'dist', 'cli.js');
+  // A stand-in for the harness (its API, no measuring), for what the CLI does around it.
+  const fakeBench = join(root, 'fake-bench');
+  mkdirSync(fakeBench);
+  writeFileSync(join(fakeBench, 'package.json'), JSON.stringify({ name: '@llama-ops/bench', version: '0.0.0', type: 'module', exports: './index.js' }));
+  writeFileSync(
+    join(fakeBench, 'index.js'),
+    [
+      "export const ROWS = [{ id: 'rmsnorm-1x8', title: 'RMSNorm [1, 8]' }];",
+      "export const PEER_NAMES = ['ort-web', 'ort-node'];",
+      'export const selectRows = (f) => ROWS.filter((r) => f.some((x) => r.id.includes(x)));',
+      "export const runBench = async (options) => ({ schema: 'fake', options: { ...options, onProgress: undefined }, rows: [], contenders: [], targets: [] });",
+      "export const formatMarkdown = () => ''; export const renderSvg = () => ''; export const formatJson = (r) => JSON.stringify(r);",
+      'export const throughput = () => 0;',
+    ].join('\n'),
+  );
 
   it('is reported in one line with its install command, not a stack trace (exit 1)', () => {
     const r = cli(['run', 'rmsnorm', '--backend', 'wasm'], { bin });
@@ -245,6 +260,18 @@ describe('a backend that is not installed', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('llama-ops bench needs the benchmark harness @llama-ops/bench, which is not installed');
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('bench --compare with the harness but no onnxruntime says which packages to add', () => {
+    symlinkSync(fakeBench, join(scope, 'bench'), 'dir');
+    try {
+      const r = cli(['bench', '--compare', '--json', '--backend', 'cpu'], { bin });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain('--compare: onnxruntime is measured only where installed; add onnxruntime-web and onnxruntime-node with: npm install onnxruntime-web onnxruntime-node');
+      expect(json<{ options: { peers: string[]; backends: string[] } }>(r).options).toMatchObject({ peers: ['ort-web', 'ort-node'], backends: ['cpu'] });
+    } finally {
+      rmSync(join(scope, 'bench'));
+    }
   });
 
   it('backends lists webgpu with both packages it needs in Node', () => {

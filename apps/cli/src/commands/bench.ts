@@ -2,7 +2,9 @@
  * `llama-ops bench`: drives `@llama-ops/bench` (each op on Llama shapes, every backend, and
  * onnxruntime with `--compare`) with a progress bar and a table, or `--json`.
  */
-import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { bool, CliFailure, num, parseFlags, requireNoPositionals, str, strList, UsageError, type FlagSpecs } from '../args.js';
 import { BUILTIN_BACKENDS, backendSource, reportBackend, reportBackends, requestedBackend, type BackendReport } from '../backends.js';
 import { makeContext, type Context } from '../context.js';
@@ -12,8 +14,8 @@ import { renderHelp } from '../help.js';
 
 /** The benchmark harness: an optional peer of the CLI, loaded only by this command. */
 const BENCH_PACKAGE = '@llama-ops/bench';
-/** What `--compare` needs next to the harness, to build and run the onnxruntime models. */
-const PEER_PACKAGES = { 'ort-web': ['@llama-ops/onnx-peer', 'onnxruntime-web'], 'ort-node': ['@llama-ops/onnx-peer', 'onnxruntime-node'] } as const;
+/** The runtimes `--compare` measures next to ours (the harness brings the ONNX models). */
+const PEER_PACKAGES = ['onnxruntime-web', 'onnxruntime-node'] as const;
 
 type BenchModule = typeof import('@llama-ops/bench');
 type BenchReport = Awaited<ReturnType<BenchModule['runBench']>>;
@@ -138,19 +140,18 @@ async function loadBench(): Promise<BenchModule & { url: string }> {
   }
 }
 
-/** The `--compare` packages that cannot be found from the harness's location. */
+/**
+ * The `--compare` runtimes that cannot be found from the harness's location, looked up as
+ * the harness's own `import()` will: node_modules folders upwards (ESM ignores NODE_PATH).
+ */
 function missingPeerPackages(benchUrl: string): string[] {
-  const require = createRequire(benchUrl);
   const found = (pkg: string) => {
-    try {
-      require.resolve(pkg);
-      return true;
-    } catch (err) {
-      // An ESM-only package without a require condition is there all the same.
-      return (err as { code?: string }).code === 'ERR_PACKAGE_PATH_NOT_EXPORTED';
+    for (let dir = dirname(fileURLToPath(benchUrl)); ; dir = dirname(dir)) {
+      if (existsSync(join(dir, 'node_modules', pkg, 'package.json'))) return true;
+      if (dirname(dir) === dir) return false;
     }
   };
-  return [...new Set(Object.values(PEER_PACKAGES).flat())].filter((p) => !found(p));
+  return PEER_PACKAGES.filter((p) => !found(p));
 }
 
 function printBench(ctx: Context, report: BenchReport, bench: BenchModule, files: string[]): void {
