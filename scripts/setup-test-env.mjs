@@ -3,7 +3,9 @@
 //  - Debian's chromium (headless browser for Vitest browser mode and the docs e2e test;
 //    also ships SwiftShader, a software Vulkan driver for Dawn),
 //  - libvulkan1 and libllvm15 (the Vulkan loader; LLVM for Mesa's lavapipe),
-//  - Mesa 25's lavapipe unpacked into .cache/mesa (a software Vulkan driver with shader-f16).
+//  - Mesa 25's lavapipe unpacked into .cache/mesa (a software Vulkan driver with shader-f16),
+//  - Node 22 and 24 from the npm registry into .cache/node (scripts/setup-node-versions.mjs):
+//    core, conformance, cpu, wasm, the CLI and the install tests also run on them.
 // Run by `pnpm test`; safe to run again. Needs root (or sudo) only when something is missing.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -25,6 +27,9 @@ function dpkgInstalled(pkg) {
   const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
   return r.status === 0 && r.stdout.includes('install ok installed');
 }
+
+// Not a system package: any platform with a node-<platform>-<arch> package on npm.
+execFileSync(process.execPath, [join(root, 'scripts', 'setup-node-versions.mjs')], { stdio: 'inherit' });
 
 if (process.platform !== 'linux' || !has('apt-get')) {
   log('not a Debian-like Linux: skipping system packages (browser and WebGPU tests need chromium and a Vulkan driver)');

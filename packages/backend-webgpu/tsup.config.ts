@@ -3,7 +3,10 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: ['src/index.ts'],
   format: ['esm'],
-  dts: true,
+  // The declarations name WebGPU's global types (GPUDevice...): point consumers at
+  // @webgpu/types (a dependency) so they type-check without installing it themselves.
+  // rollup-plugin-dts drops the reference in src/index.ts, so it is written here.
+  dts: { banner: '/// <reference types="@webgpu/types" />' },
   clean: true,
   sourcemap: true,
   target: 'es2022',

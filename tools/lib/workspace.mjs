@@ -19,10 +19,14 @@ export const EXPECTED_PUBLIC = [
   '@llama-ops/backend-cpu',
   '@llama-ops/backend-wasm',
   '@llama-ops/backend-webgpu',
+  '@llama-ops/cli',
 ];
 
+/** Public packages that are a command (`bin`), not a library: no `exports`, no types. */
+export const BIN_PACKAGES = ['@llama-ops/cli'];
+
 /** Workspace packages that must never be published. */
-export const EXPECTED_PRIVATE = ['@llama-ops/cli', '@llama-ops/bench', '@llama-ops/docs', '@llama-ops/onnx-peer', '@llama-ops/tools'];
+export const EXPECTED_PRIVATE = ['@llama-ops/bench', '@llama-ops/docs', '@llama-ops/onnx-peer', '@llama-ops/tools'];
 
 /** The built-in backends (core knows their names and priorities), by short name. */
 export const BACKENDS = ['cpu', 'wasm', 'webgpu'];

@@ -18,6 +18,15 @@ const CLI_BIN = join(CLI_DIR, 'bin.js');
 const packages = workspacePackages() as Pkg[];
 const relDir = new Map(packages.map((p) => [p.name, relative(ROOT, p.dir)]));
 const BACKENDS = (EXPECTED_PUBLIC as string[]).filter((n) => n.startsWith('@llama-ops/backend-'));
+const CLI = '@llama-ops/cli';
+
+/** The CLI's CHANGELOG entry for a re-release that only takes new versions of its dependencies. */
+function expectCliDependencyRelease(dir: string, version: string, deps: string[]) {
+  const log = changelog(dir, CLI)!;
+  expect(log).toMatch(new RegExp(`^# @llama-ops/cli\\n\\n## ${version.replace(/\./g, '\\.')}\\n\\n### Patch Changes\\n\\n- Updated dependencies`));
+  for (const dep of deps) expect(log).toContain(`  - ${dep}`);
+  expect(log).toContain('## 0.1.0\n\n### Initial release');
+}
 
 const sandboxes: string[] = [];
 afterAll(() => sandboxes.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -98,7 +107,7 @@ describe('changesets config', () => {
     const asked = pending.flatMap((f) => [...readFileSync(join(dir, '.changeset', f), 'utf8').matchAll(/^"([^"]+)":\s*major\s*$/gm)].map((m) => m[1]));
     version(dir);
     const after = versions(dir);
-    for (const name of BACKENDS) {
+    for (const name of [...BACKENDS, CLI]) {
       if (!asked.includes(name) && !asked.includes('@llama-ops/core')) {
         expect(after[name]!.split('.')[0], `${name} got a major nobody asked for`).toBe(before[name]!.split('.')[0]);
       }
@@ -108,27 +117,30 @@ describe('changesets config', () => {
 });
 
 describe('changeset version dry runs', () => {
-  it('a backend minor bumps that backend only, and its CHANGELOG gets the entry above the 0.1.0 one', () => {
+  it('a backend minor bumps that backend (and re-releases the CLI, which depends on ^0.1.0 of it), and its CHANGELOG gets the entry above the 0.1.0 one', () => {
     const dir = sandbox();
     changeset(dir, 'wasm-relaxed-simd', { '@llama-ops/backend-wasm': 'minor' }, 'Use relaxed SIMD fused multiply-add in the attention kernel.');
     version(dir);
-    expectBumps(dir, { '@llama-ops/backend-wasm': '0.2.0' });
+    expectBumps(dir, { '@llama-ops/backend-wasm': '0.2.0', [CLI]: '0.1.1' });
+    expectCliDependencyRelease(dir, '0.1.1', ['@llama-ops/backend-wasm@0.2.0']);
+    expect(manifest(dir, CLI).dependencies['@llama-ops/backend-wasm']).toBe('workspace:^');
     const log = changelog(dir, '@llama-ops/backend-wasm')!;
     expect(log).toMatch(/^# @llama-ops\/backend-wasm\n\n## 0\.2\.0\n\n### Minor Changes\n\n- Use relaxed SIMD fused multiply-add in the attention kernel\.\n/);
     expect(log).toContain('## 0.1.0\n\n### Initial release');
     expect(log.indexOf('## 0.2.0')).toBeLessThan(log.indexOf('## 0.1.0'));
-    for (const other of (EXPECTED_PUBLIC as string[]).filter((n) => n !== '@llama-ops/backend-wasm')) {
+    for (const other of (EXPECTED_PUBLIC as string[]).filter((n) => n !== '@llama-ops/backend-wasm' && n !== CLI)) {
       expect(changelog(dir, other) ?? '', other).not.toContain('0.2.0');
     }
     expect(readdirSync(join(dir, '.changeset')).filter((f) => f.endsWith('.md'))).toEqual([]);
     expectPrivateUntouched(dir);
   });
 
-  it('a core minor moves core and conformance together (fixed) and leaves every backend alone (peer still in range)', () => {
+  it('a core minor moves core and conformance together (fixed), re-releases the CLI, and leaves every backend alone (peer still in range)', () => {
     const dir = sandbox();
     changeset(dir, 'core-softcap', { '@llama-ops/core': 'minor' }, 'Add `gqa(..., { softcap })` validation for negative values.');
     version(dir);
-    expectBumps(dir, { '@llama-ops/core': '0.2.0', '@llama-ops/conformance': '0.2.0' });
+    expectBumps(dir, { '@llama-ops/core': '0.2.0', '@llama-ops/conformance': '0.2.0', [CLI]: '0.1.1' });
+    expectCliDependencyRelease(dir, '0.1.1', ['@llama-ops/core@0.2.0', '@llama-ops/conformance@0.2.0']);
     expect(changelog(dir, '@llama-ops/core')).toContain('## 0.2.0\n\n### Minor Changes\n\n- Add `gqa(..., { softcap })` validation for negative values.');
     expect(changelog(dir, '@llama-ops/conformance')).toContain('## 0.2.0');
     for (const name of BACKENDS) {
@@ -140,7 +152,7 @@ describe('changeset version dry runs', () => {
     expectPrivateUntouched(dir);
   });
 
-  it('patches of core and one backend in one changeset bump exactly those (and conformance, fixed to core)', () => {
+  it('patches of core and one backend in one changeset bump exactly those (and conformance, fixed to core; the CLI\'s ^0.1.0 still admits them)', () => {
     const dir = sandbox();
     changeset(dir, 'fix-eps', { '@llama-ops/core': 'patch', '@llama-ops/backend-cpu': 'patch' }, 'Fix eps handling of tiny rows.');
     version(dir);
@@ -149,15 +161,26 @@ describe('changeset version dry runs', () => {
     expectPrivateUntouched(dir);
   });
 
-  it('a core major leaves every backend peer range, so every backend gets a major that names the new core', () => {
+  it('a core major leaves every backend peer range, so every backend (and the CLI, a peer of webgpu) gets a major that names the new core', () => {
     const dir = sandbox();
     changeset(dir, 'core-2', { '@llama-ops/core': 'major' }, 'Rename `KernelBackend.copy` to `copyRange`.');
     version(dir);
-    const bumped = Object.fromEntries([...BACKENDS, '@llama-ops/core', '@llama-ops/conformance'].map((n) => [n, '1.0.0']));
+    const bumped = Object.fromEntries([...BACKENDS, CLI, '@llama-ops/core', '@llama-ops/conformance'].map((n) => [n, '1.0.0']));
     expectBumps(dir, bumped);
-    for (const name of BACKENDS) {
+    for (const name of [...BACKENDS, CLI]) {
       expect(changelog(dir, name), name).toMatch(/## 1\.0\.0\n\n### (Major|Patch) Changes\n\n- Updated dependencies.*\n {2}- @llama-ops\/core@1\.0\.0/s);
     }
+    expectPrivateUntouched(dir);
+  });
+});
+
+describe('the CLI, a public package that depends on core and two backends', () => {
+  it('a CLI patch bumps the CLI only', () => {
+    const dir = sandbox();
+    changeset(dir, 'cli-did-you-mean', { [CLI]: 'patch' }, 'Suggest the closest command for a typo.');
+    version(dir);
+    expectBumps(dir, { [CLI]: '0.1.1' });
+    expect(changelog(dir, CLI)).toContain('## 0.1.1\n\n### Patch Changes\n\n- Suggest the closest command for a typo.');
     expectPrivateUntouched(dir);
   });
 });

@@ -5,13 +5,15 @@
 // computed in the script. Also asserts that no other backend (and one core) got installed.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { transformSync } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM helper without type declarations
 import { BACKENDS, ROOT, publicPackages, workspaceBackends } from '../lib/workspace.mjs';
 import { cleanEnv, NPM_INSTALL_FLAGS, sh, tarballOf } from './helpers.js';
 
+const require = createRequire(import.meta.url);
 const work = mkdtempSync(join(tmpdir(), 'llama-ops-install-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -153,4 +155,67 @@ describe.each(workspaceBackends() as string[])('npm install @llama-ops/core @lla
     }
     console.log(`[install ${backend}] README examples run: ${examples.map((e) => e.name).join(', ')}`);
   }, 120_000);
+
+  it("runs the root README's \"Use it\" example pasted into an .mjs file: 'auto' finds this backend", (ctx) => {
+    if (!existsSync(join(dir, 'node_modules', pkg))) ctx.skip('the install above did not happen (see its result)');
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Use it'));
+    const code = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(code, 'README.md "Use it" has a js block').toBeDefined();
+    // As pasted: plain JavaScript, no build step, no TypeScript.
+    writeFileSync(join(dir, 'attention.mjs'), code!);
+    const r = sh(process.execPath, ['attention.mjs'], dir, cleanEnv(vkEnv));
+    expect(r.status, `README.md's example failed on core + ${pkg}:\n${r.out}`).toBe(0);
+    expect(r.stdout.trim()).toBe(`${backend}: rmsnorm 65536 values, attention 65536 values`);
+  }, 120_000);
+
+  if (backend === 'webgpu') {
+    const tsc = join(dirname(require.resolve('typescript/package.json')), 'bin', 'tsc');
+    const consumer = `import { BackendUnavailableError, rmsnorm } from '@llama-ops/core';
+import { createBackend, type GpuTensor, type WebGpuBackendOptions } from '@llama-ops/backend-webgpu';
+
+export async function normalise(device?: GPUDevice): Promise<Float32Array | string> {
+  const options: WebGpuBackendOptions = device ? { device } : { powerPreference: 'high-performance' };
+  try {
+    const be = await createBackend(options);
+    const x = be.tensor(new Float32Array(8).fill(1), [1, 8]);
+    return await rmsnorm(x, be.tensor(new Float32Array(8).fill(1), [8])).read();
+  } catch (err) {
+    if (err instanceof BackendUnavailableError && err.code === 'E_BACKEND_UNAVAILABLE') return err.attempts[0]?.reason ?? err.message;
+    throw err;
+  }
+}
+export type Buffer = GpuTensor['buffer'];
+`;
+    const typecheck = (compilerOptions: Record<string, unknown>) => {
+      const project = join(dir, `tsc-${Object.keys(compilerOptions).join('-') || 'defaults'}`);
+      mkdirSync(project, { recursive: true });
+      writeFileSync(join(project, 'main.ts'), consumer);
+      const options = { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: false, noEmit: true, types: [], ...compilerOptions };
+      writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: options, files: ['main.ts'] }, null, 2));
+      return sh(process.execPath, [tsc, '-p', project], project);
+    };
+
+    // What tsc reports does not depend on the Node running it: the extra Node lines skip it.
+    const typesOnce = process.env.LLAMA_OPS_NODE_LINE ? 'type checking is the same on every Node line: checked on the main one' : null;
+
+    it('type-checks a consumer with skipLibCheck: false and nothing but the two packages installed (no @webgpu/types of its own)', (ctx) => {
+      if (typesOnce) ctx.skip(typesOnce);
+      if (!existsSync(join(dir, 'node_modules', pkg))) ctx.skip('the install above did not happen (see its result)');
+      // @webgpu/types comes with the backend (a dependency), referenced from its index.d.ts.
+      expect(readFileSync(join(dir, 'node_modules', pkg, 'dist', 'index.d.ts'), 'utf8')).toMatch(/^\/\/\/ <reference types="@webgpu\/types" \/>/);
+      // TypeScript's defaults: no `lib` (so ES2022 + DOM), strict, NodeNext resolution.
+      const r = typecheck({});
+      expect(r.status, `tsc:\n${r.out}`).toBe(0);
+    }, 120_000);
+
+    it('negative control: skipLibCheck: false does check the libraries (without the DOM lib, @webgpu/types itself fails)', (ctx) => {
+      if (typesOnce) ctx.skip(typesOnce);
+      if (!existsSync(join(dir, 'node_modules', pkg))) ctx.skip('the install above did not happen (see its result)');
+      const r = typecheck({ lib: ['ES2022'] });
+      expect(r.status).not.toBe(0);
+      expect(r.out).toMatch(/@webgpu\/types\/dist\/index\.d\.ts.*error TS2304/);
+      expect(r.out, 'our own declarations need nothing beyond @webgpu/types').not.toMatch(/backend-webgpu\/dist\/index\.d\.ts.*error/);
+    }, 120_000);
+  }
 });

@@ -4,23 +4,33 @@
  * a one-line message on stderr and exit code 2.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { didYouMean } from './suggest.js';
 
-/** A mistake in how the command was called (exit code 2). */
+/**
+ * A mistake in how the command was called (exit code 2): an unknown command, flag or value,
+ * or an input file that is missing or unreadable as given.
+ */
 export class UsageError extends Error {
   /** The command whose usage was wrong, for the "see --help" hint. */
   readonly command: string | undefined;
-  constructor(message: string, command?: string) {
+  /** Machine-readable code of the `--json` error document: `E_USAGE`, or `E_INPUT` for a bad input file. */
+  readonly code: 'E_USAGE' | 'E_INPUT';
+  constructor(message: string, command?: string, code: 'E_USAGE' | 'E_INPUT' = 'E_USAGE') {
     super(message);
     this.name = 'UsageError';
     this.command = command;
+    this.code = code;
   }
 }
 
 /** A failure of the work itself (exit code 1) whose message is already user-facing. */
 export class CliFailure extends Error {
-  constructor(message: string) {
+  /** Machine-readable code of the `--json` error document. */
+  readonly code: string;
+  constructor(message: string, code = 'E_FAILED') {
     super(message);
     this.name = 'CliFailure';
+    this.code = code;
   }
 }
 
@@ -47,7 +57,7 @@ export const COMMON_FLAGS: FlagSpecs = {
     type: 'string',
     short: 'b',
     value: 'NAME',
-    help: 'auto | cpu | wasm | webgpu (or env LLAMA_OPS_BACKEND)',
+    help: 'auto | cpu | wasm | webgpu | an installed @llama-ops/backend-NAME (or env LLAMA_OPS_BACKEND)',
     defaultText: 'auto',
   },
   json: { type: 'boolean', help: 'print only machine-readable JSON on stdout' },
@@ -87,10 +97,22 @@ export function parseFlags(
     if (err instanceof UsageError) throw err;
     const e = err as Error & { code?: string };
     if (typeof e.code === 'string' && e.code.startsWith('ERR_PARSE_ARGS')) {
-      throw new UsageError(cleanParseArgsMessage(e.message), command);
+      let message = cleanParseArgsMessage(e.message);
+      const unknown = /^unknown option '(--?[^'=]+)'/.exec(message)?.[1];
+      if (unknown !== undefined) message += didYouMean(unknown, flagNames(all));
+      throw new UsageError(message, command);
     }
     throw err;
   }
+}
+
+/** Every spelling of every flag (`--name`, `--no-name` when negatable, `-x`). */
+function flagNames(specs: FlagSpecs): string[] {
+  return Object.entries(specs).flatMap(([name, spec]) => [
+    `--${name}`,
+    ...(spec.negatable ? [`--no-${name}`] : []),
+    ...(spec.short ? [`-${spec.short}`] : []),
+  ]);
 }
 
 /** parseArgs' messages mention "parseArgs" and the strict setting; users need neither. */

@@ -20,6 +20,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from './args.js';
+import { didYouMean } from './suggest.js';
 
 /** The built-in backends, best first, with core's priorities. */
 export const BUILTIN_BACKENDS: readonly { name: BuiltinBackendName; pkg: string; priority: number }[] = [
@@ -28,8 +29,11 @@ export const BUILTIN_BACKENDS: readonly { name: BuiltinBackendName; pkg: string;
   { name: 'cpu', pkg: '@llama-ops/backend-cpu', priority: 10 },
 ];
 
-/** The names `--backend` accepts. */
+/** The names `--backend` knows without looking: `auto` and the built-ins. */
 export const BACKEND_CHOICES = ['auto', 'cpu', 'wasm', 'webgpu'] as const;
+
+/** A backend name as npm package names allow (`@llama-ops/backend-<name>`). */
+const BACKEND_NAME = /^[a-z0-9][a-z0-9._-]*$/;
 
 type BackendModule = { createBackend?: (options?: Record<string, unknown>) => Promise<Backend> };
 
@@ -153,7 +157,8 @@ async function probeInChild(pkg: string, timeoutMs = 20_000): Promise<ProbeResul
   const script =
     `const m = await import(${JSON.stringify(url)});` +
     'let r; try { const b = await m.createBackend(); r = { ok: true, adapter: b.capabilities.adapter ?? null }; b.dispose(); }' +
-    ' catch (e) { r = { ok: false, reason: String(e && e.message || e) }; }' +
+    // A BackendUnavailableError carries the bare reason in its attempt; its message adds the API name.
+    ' catch (e) { r = { ok: false, reason: String((e && e.attempts && e.attempts[0] && e.attempts[0].reason) || (e && e.message) || e) }; }' +
     'process.stdout.write(JSON.stringify(r)); process.exit(0);';
   const fail = (reason: string): ProbeResult => ({ ok: false, reason });
   return new Promise((resolve) => {
@@ -186,7 +191,9 @@ async function probeInChild(pkg: string, timeoutMs = 20_000): Promise<ProbeResul
 /** The install command of a built-in backend. */
 export function installCommand(name: string): string | undefined {
   const b = BUILTIN_BACKENDS.find((x) => x.name === name);
-  return b ? `npm install ${b.pkg}` : undefined;
+  if (!b) return undefined;
+  // In Node the WebGPU backend also needs Dawn, the optional `webgpu` peer.
+  return name === 'webgpu' ? `npm install ${b.pkg} webgpu` : `npm install ${b.pkg}`;
 }
 
 /** Fill in installed/install for attempts our lazy factories found missing. */
@@ -221,15 +228,37 @@ export class BackendChoiceError extends Error {
   }
 }
 
-/** `--backend` (or LLAMA_OPS_BACKEND), checked; default `auto`. */
+/**
+ * `--backend` (or LLAMA_OPS_BACKEND); default `auto`. Any backend name is accepted (a
+ * third-party backend is resolved by core from its package, `@llama-ops/backend-<name>`);
+ * only a name no npm package could have is refused here.
+ */
 export function requestedBackend(flag: string | undefined): string {
-  const raw = flag ?? process.env.LLAMA_OPS_BACKEND ?? 'auto';
+  // An empty LLAMA_OPS_BACKEND (`LLAMA_OPS_BACKEND= llama-ops ...`) means unset.
+  const raw = flag ?? (process.env.LLAMA_OPS_BACKEND || 'auto');
   const name = raw.trim().toLowerCase();
-  if (!(BACKEND_CHOICES as readonly string[]).includes(name)) {
+  if (!BACKEND_NAME.test(name)) {
     const source = flag !== undefined ? '--backend' : 'LLAMA_OPS_BACKEND';
-    throw new UsageError(`${source}: unknown backend '${raw}' (expected one of ${BACKEND_CHOICES.join(', ')})`);
+    throw new UsageError(`${source}: '${raw}' is not a backend name (expected ${BACKEND_CHOICES.join(', ')} or the NAME of an installed @llama-ops/backend-NAME)`);
   }
   return name;
+}
+
+/**
+ * The error for a backend that is neither registered nor installed: a near-miss of a known
+ * name (`wsam`) is a typo, a usage error with the suggestion; any other name is a backend
+ * to install.
+ */
+function notInstalledError(name: string, source: string, attempt: BackendAttempt): Error {
+  const near = didYouMean(name, BACKEND_CHOICES);
+  if (near) return new UsageError(`${source}: no backend named '${name}' is installed${near}`);
+  const install = attempt.install ?? `npm install ${thirdPartyPackage(name)}`;
+  return new BackendChoiceError(`the ${name} backend is not installed — install it with: ${install}`, [{ ...attempt, install }]);
+}
+
+/** The package a backend name resolves to. */
+export function thirdPartyPackage(name: string): string {
+  return `@llama-ops/backend-${name}`;
 }
 
 /** Describe one failed attempt in a line, with the install command when there is one. */
@@ -274,6 +303,7 @@ export async function chooseBackend(flag: string | undefined): Promise<ChosenBac
       const attempts = err.attempts.map(fixAttempt);
       if (requested !== 'auto' && attempts.length === 1) {
         const a = attempts[0];
+        if (!a.installed && !isBuiltinName(a.name)) throw notInstalledError(a.name, backendSource(flag), a);
         const msg = a.installed
           ? `the ${a.name} backend is not available here: ${a.reason}`
           : `the ${a.name} backend is not installed${a.install ? ` — install it with: ${a.install}` : ''}`;
@@ -283,6 +313,10 @@ export async function chooseBackend(flag: string | undefined): Promise<ChosenBac
     }
     throw err;
   }
+}
+
+function isBuiltinName(name: string): boolean {
+  return BUILTIN_BACKENDS.some((b) => b.name === name);
 }
 
 /** True for an adapter that is a CPU rasteriser (llvmpipe/lavapipe, SwiftShader). */
@@ -328,4 +362,34 @@ export async function reportBackends(): Promise<BackendReport[]> {
       ...(pkg ? { package: pkg } : {}),
     };
   });
+}
+
+/**
+ * One backend by name, as `llama-ops backends --backend NAME` shows it: a built-in or
+ * registered one from the listing, any other name (a third-party backend) by creating it.
+ * A name that is not installed and looks like a typo of a known one is a usage error.
+ */
+export async function reportBackend(name: string, source: string): Promise<BackendReport> {
+  const listed = (await reportBackends()).find((r) => r.name === name);
+  if (listed) return listed;
+  try {
+    const sel = await selectBackend(name);
+    const report: BackendReport = { name, priority: 0, installed: true, available: true, capabilities: sel.backend.capabilities, package: thirdPartyPackage(name) };
+    sel.backend.dispose();
+    return report;
+  } catch (err) {
+    if (!(err instanceof BackendUnavailableError) || err.attempts.length !== 1) throw err;
+    const a = err.attempts[0];
+    if (!a.installed) {
+      const e = notInstalledError(name, source, a);
+      if (e instanceof UsageError) throw e;
+      return { name, priority: 0, installed: false, available: false, reason: oneLine(a.reason), install: (e as BackendChoiceError).attempts[0].install, package: thirdPartyPackage(name) };
+    }
+    return { name, priority: 0, installed: true, available: false, reason: oneLine(a.reason), package: thirdPartyPackage(name) };
+  }
+}
+
+/** Where `--backend` came from, for messages. */
+export function backendSource(flag: string | undefined): string {
+  return flag !== undefined ? '--backend' : 'LLAMA_OPS_BACKEND';
 }

@@ -50,6 +50,33 @@ describe('bench', () => {
     }
   });
 
+  it('names each target with its measured value, and says which are not met', () => {
+    const r = cli(['bench', '--quick', '--compare', '--backend', 'wasm', '--filter', 'rope-q-s512-d64']);
+    expect(r.code, r.stderr).toBe(0);
+    const section = r.stdout.slice(r.stdout.indexOf('  targets'));
+    expect(section).toMatch(/targets \(quick mode: too few samples to judge; run without --quick\)/);
+    // One line per judged target: the row, the target, the measured value with its unit, met or not.
+    const lines = section.split('\n').filter((l) => /RoPE/.test(l) && /(met|not met)$/.test(l.trim()));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).toMatch(/wasm (>=|<=|within).*\d\.\d\d×/);
+    const summary = section.split('\n').find((l) => /targets met|targets not met/.test(l))!;
+    const missed = lines.filter((l) => / not met$/.test(l.trim())).length;
+    if (missed === 0) expect(summary).toMatch(/all \d+ targets met/);
+    else expect(summary).toMatch(new RegExp(`${missed} of ${lines.length} targets not met: RoPE .*\\(wasm .*: \\d\\.\\d\\d×`));
+  });
+
+  it('checks --markdown/--svg/--out paths before it measures anything', () => {
+    const r = cli(['bench', '--quick', '--backend', 'cpu', '--filter', 'rmsnorm-1x4096', '--svg', '/no/such/dir/bench.svg']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--svg /no/such/dir/bench.svg: the directory /no/such/dir does not exist');
+  });
+
+  it('a --filter that matches no row is a usage error; under --json, a JSON error document', () => {
+    const r = cli(['bench', '--quick', '--json', '--backend', 'cpu', '--filter', 'softmax']);
+    expect(r.code).toBe(2);
+    expect(json<{ error: { code: string; message: string } }>(r).error).toMatchObject({ code: 'E_USAGE', message: expect.stringContaining('no benchmark row matches --filter softmax') });
+  });
+
   it('prints a table with the time of each backend', () => {
     const r = cli(['bench', '--quick', '--backend', 'cpu', '--filter', 'rmsnorm-1x4096']);
     expect(r.code, r.stderr).toBe(0);

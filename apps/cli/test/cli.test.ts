@@ -1,9 +1,9 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, cli, json } from './helpers.js';
+import { CLI, cli, cliAsync, json } from './helpers.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 const COMMANDS = ['demo', 'backends', 'run', 'verify', 'bench'];
@@ -52,7 +52,7 @@ describe('help and version', () => {
 });
 
 describe('usage errors exit 2 with a message on stderr and nothing on stdout', () => {
-  it.each([
+  it.concurrent.each([
     [['frobnicate'], /unknown command 'frobnicate'/],
     [['run', 'rmsnorm', '--bogus'], /unknown option '--bogus'/],
     [['run'], /missing the op/],
@@ -63,27 +63,90 @@ describe('usage errors exit 2 with a message on stderr and nothing on stdout', (
     [['run', 'gqa', '--heads', '6', '--kv-heads', '4'], /Hq % Hkv/],
     [['demo', '--steps=-1'], /--steps: expected at least 0/],
     [['backends', 'extra'], /unexpected argument 'extra'/],
-  ])('%j', (args, message) => {
-    const r = cli(args as string[]);
+  ])('%j', async (args, message) => {
+    const r = await cliAsync(args as string[]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).toMatch(/Run 'llama-ops .*--help' for usage/);
     expect(r.stdout).toBe('');
   });
 
-  it('an unknown --backend names the choices', () => {
-    const r = cli(['demo', '--backend', 'tpu']);
+  it('a mistyped --backend is a usage error with the backend it looks like', () => {
+    const r = cli(['demo', '--backend', 'wsam']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("--backend: unknown backend 'tpu' (expected one of auto, cpu, wasm, webgpu)");
+    expect(r.stderr).toContain("--backend: no backend named 'wsam' is installed (did you mean 'wasm'?)");
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
+  it('any other backend name is passed on: one not installed says which package to install (exit 1)', () => {
+    const r = cli(['run', 'rmsnorm', '--backend', 'mygpu']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('the mygpu backend is not installed — install it with: npm install @llama-ops/backend-mygpu');
+    expect(r.stdout).toBe('');
+  });
+
+  it('a name no package could have is refused before anything runs', () => {
+    const r = cli(['demo', '--backend', '../x']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--backend: '../x' is not a backend name");
+  });
+
   it('LLAMA_OPS_BACKEND is read, and checked the same way', () => {
-    const bad = cli(['backends'], { env: { LLAMA_OPS_BACKEND: 'tpu' } });
+    const bad = cli(['backends'], { env: { LLAMA_OPS_BACKEND: 'wbegpu' } });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain("LLAMA_OPS_BACKEND: unknown backend 'tpu'");
+    expect(bad.stderr).toContain("LLAMA_OPS_BACKEND: no backend named 'wbegpu' is installed (did you mean 'webgpu'?)");
     const good = json<{ backends: { name: string }[] }>(cli(['backends', '--json'], { env: { LLAMA_OPS_BACKEND: 'cpu' } }));
     expect(good.backends.map((b) => b.name)).toEqual(['cpu']);
+  });
+});
+
+describe('did you mean', () => {
+  it.concurrent.each([
+    [['bnech'], "unknown command 'bnech' (did you mean 'bench'?)"],
+    [['verfiy', '--backend', 'cpu'], "unknown command 'verfiy' (did you mean 'verify'?)"],
+    [['help', 'rn'], "unknown command 'rn' (did you mean 'run'?)"],
+    [['run', 'rmsnorm', '--shap', '4,8'], "unknown option '--shap' (did you mean '--shape'?)"],
+    [['run', 'gqa', '--kv-head', '2'], "unknown option '--kv-head' (did you mean '--kv-heads'?)"],
+    [['demo', '--step', '2'], "unknown option '--step' (did you mean '--steps'?)"],
+    [['run', 'rmsnrom'], "unknown op 'rmsnrom' (did you mean 'rmsnorm'?)"],
+    [['run', 'rope', '--rope-scaling', 'lama3'], "--rope-scaling: unknown type 'lama3' (did you mean 'llama3'?)"],
+    [['verify', '--op', 'gaq'], "--op: unknown op 'gaq' (did you mean 'gqa'?)"],
+    [['bench', '--backend', 'cpuu'], "--backend: no backend named 'cpuu' is installed (did you mean 'cpu'?)"],
+  ])('%j', async (args, message) => {
+    const r = await cliAsync(args as string[]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stdout).toBe('');
+  });
+
+  it('says nothing when no known word is close', () => {
+    const r = cli(['frobnicate']);
+    expect(r.stderr).toContain("unknown command 'frobnicate'\n");
+  });
+});
+
+describe('--json failures: stdout holds one JSON error document', () => {
+  it.concurrent.each([
+    [['run', 'rmsnorm', '--bogus', '--json'], 2, 'E_USAGE', /unknown option '--bogus'/],
+    [['run', 'gqa', '--json', '--input', 'q=no-such.npy'], 2, 'E_INPUT', /--input q=no-such\.npy: no such file/],
+    [['run', 'rmsnorm', '--json', '--backend', 'mygpu'], 1, 'E_BACKEND_UNAVAILABLE', /mygpu backend is not installed/],
+    [['demo', '--json', '--backend', 'wsam'], 2, 'E_USAGE', /did you mean 'wasm'/],
+    [['run', 'gqa', '--json', '--heads', '6', '--kv-heads', '4', '--backend', 'cpu'], 2, 'E_USAGE', /Hq % Hkv/],
+  ])('%j', async (args, exit, code, message) => {
+    const r = await cliAsync(args as string[]);
+    expect(r.code).toBe(exit);
+    const doc = json<{ error: { code: string; message: string; exitCode: number } }>(r);
+    expect(Object.keys(doc)).toEqual(['error']);
+    expect(doc.error.code).toBe(code);
+    expect(doc.error.message).toMatch(message);
+    expect(doc.error.exitCode).toBe(exit);
+    // The person reading the terminal still gets the sentence.
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('a backend failure lists the attempts', () => {
+    const doc = json<{ error: { attempts: { name: string; install?: string }[] } }>(cli(['demo', '--json', '--backend', 'mygpu']));
+    expect(doc.error.attempts).toEqual([expect.objectContaining({ name: 'mygpu', installed: false, install: 'npm install @llama-ops/backend-mygpu' })]);
   });
 });
 
@@ -133,10 +196,33 @@ describe('a backend that is not installed', () => {
   mkdirSync(join(root, 'dist'), { recursive: true });
   mkdirSync(scope, { recursive: true });
   copyFileSync(CLI, join(root, 'dist', 'cli.js'));
+  // Copies, not links: each package then resolves its imports inside this tree (one core),
+  // as in an npm install.
   for (const name of ['core', 'backend-cpu']) {
-    symlinkSync(realpathSync(join(here, '..', 'node_modules', '@llama-ops', name)), join(scope, name), 'dir');
+    const from = realpathSync(join(here, '..', 'node_modules', '@llama-ops', name));
+    cpSync(join(from, 'dist'), join(scope, name, 'dist'), { recursive: true });
+    copyFileSync(join(from, 'package.json'), join(scope, name, 'package.json'));
   }
+  // A third-party backend as its author would publish it: @llama-ops/backend-<name>.
+  mkdirSync(join(scope, 'backend-fake'));
+  writeFileSync(join(scope, 'backend-fake', 'package.json'), JSON.stringify({ name: '@llama-ops/backend-fake', version: '1.0.0', type: 'module', exports: './index.js' }));
+  writeFileSync(join(scope, 'backend-fake', 'index.js'), "export { createBackend } from '@llama-ops/backend-cpu';\n");
   const bin = join(root, 'dist', 'cli.js');
+  // A stand-in for the harness (its API, no measuring), for what the CLI does around it.
+  const fakeBench = join(root, 'fake-bench');
+  mkdirSync(fakeBench);
+  writeFileSync(join(fakeBench, 'package.json'), JSON.stringify({ name: '@llama-ops/bench', version: '0.0.0', type: 'module', exports: './index.js' }));
+  writeFileSync(
+    join(fakeBench, 'index.js'),
+    [
+      "export const ROWS = [{ id: 'rmsnorm-1x8', title: 'RMSNorm [1, 8]' }];",
+      "export const PEER_NAMES = ['ort-web', 'ort-node'];",
+      'export const selectRows = (f) => ROWS.filter((r) => f.some((x) => r.id.includes(x)));',
+      "export const runBench = async (options) => ({ schema: 'fake', options: { ...options, onProgress: undefined }, rows: [], contenders: [], targets: [] });",
+      "export const formatMarkdown = () => ''; export const renderSvg = () => ''; export const formatJson = (r) => JSON.stringify(r);",
+      'export const throughput = () => 0;',
+    ].join('\n'),
+  );
 
   it('is reported in one line with its install command, not a stack trace (exit 1)', () => {
     const r = cli(['run', 'rmsnorm', '--backend', 'wasm'], { bin });
@@ -150,6 +236,47 @@ describe('a backend that is not installed', () => {
     const r = cli(['run', 'rmsnorm', '--shape', '2,64', '--repeat', '0'], { bin });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('backend: cpu (auto: webgpu not installed, wasm not installed)');
+  });
+
+  it('--backend NAME hands a third-party backend to core, which resolves @llama-ops/backend-NAME', async () => {
+    // Whether this core resolves installed backend packages by name decides what the CLI can do.
+    const core = (await import(pathToFileURL(join(scope, 'core', 'dist', 'index.js')).href)) as typeof import('@llama-ops/core');
+    const resolves = await core.createBackend('fake').then(
+      (b) => (b.dispose(), true),
+      () => false,
+    );
+    const r = cli(['run', 'rmsnorm', '--shape', '2,8', '--backend', 'fake', '--check', '--repeat', '0'], { bin });
+    if (resolves) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/check y: max error .* PASS/);
+    } else {
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('the fake backend is not installed — install it with: npm install @llama-ops/backend-fake');
+    }
+  });
+
+  it('bench without the optional @llama-ops/bench says which package it needs (exit 1)', () => {
+    const r = cli(['bench', '--quick', '--backend', 'cpu'], { bin });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('llama-ops bench needs the benchmark harness @llama-ops/bench, which is not installed');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('bench --compare with the harness but no onnxruntime says which packages to add', () => {
+    symlinkSync(fakeBench, join(scope, 'bench'), 'dir');
+    try {
+      const r = cli(['bench', '--compare', '--json', '--backend', 'cpu'], { bin });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain('--compare: onnxruntime is measured only where installed; add onnxruntime-web and onnxruntime-node with: npm install onnxruntime-web onnxruntime-node');
+      expect(json<{ options: { peers: string[]; backends: string[] } }>(r).options).toMatchObject({ peers: ['ort-web', 'ort-node'], backends: ['cpu'] });
+    } finally {
+      rmSync(join(scope, 'bench'));
+    }
+  });
+
+  it('backends lists webgpu with both packages it needs in Node', () => {
+    const out = json<{ backends: BackendRow[] }>(cli(['backends', '--json'], { bin }));
+    expect(out.backends.find((b) => b.name === 'webgpu')).toMatchObject({ installed: false, install: 'npm install @llama-ops/backend-webgpu webgpu' });
   });
 
   it('backends lists it as not installed, with the install command', () => {

@@ -53,6 +53,16 @@ describe('demo', () => {
     }
   });
 
+  it('--steps 0 runs the prefill only and counts what it generated in words that fit', () => {
+    const r = cli(['demo', '--steps', '0', '--prompt', 'a', '--backend', 'cpu']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('"a" → 1 token (one per character), then no decode steps (--steps 0)');
+    expect(r.stdout).toMatch(/prefill · 1 token "a" at position 0\n/);
+    expect(r.stdout).toMatch(/generated "a" → ".*" \(1 greedy token, predicted by the prefill;/);
+    expect(r.stdout).not.toMatch(/\b1 tokens\b|\b1 greedy tokens\b/);
+    expect(r.stdout).not.toContain('decode ·');
+  });
+
   it('rejects a prompt outside its ASCII vocabulary', () => {
     const r = cli(['demo', '--prompt', 'héllo', '--backend', 'cpu']);
     expect(r.code).toBe(2);

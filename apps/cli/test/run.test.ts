@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { referenceRmsnorm } from '@llama-ops/conformance/reference';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readNpy, writeNpy } from '../src/npy.js';
-import { cli, json } from './helpers.js';
+import { encodeNpy, readNpy, writeNpy } from '../src/npy.js';
+import { cli, cliAsync, json } from './helpers.js';
 
 interface CheckJson {
   maxError: number;
@@ -101,10 +101,30 @@ describe('run', () => {
     expect(readNpy(join(dir, 'as.npy')).shape).toEqual([2, 32]);
   });
 
-  it('reports a missing input file as a usage error', () => {
-    const r = cli(['run', 'rope', '--input', `x=${join(dir, 'nope.npy')}`, '--backend', 'cpu']);
+  it('reports a missing input file and a file that is not a .npy alike: a usage error naming the flag (exit 2)', () => {
+    const missing = cli(['run', 'rope', '--input', `x=${join(dir, 'nope.npy')}`, '--backend', 'cpu']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`--input x=${join(dir, 'nope.npy')}: no such file`);
+    writeFileSync(join(dir, 'bad.npy'), 'not numpy at all');
+    const bad = cli(['run', 'rope', '--input', `x=${join(dir, 'bad.npy')}`, '--backend', 'cpu']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(`--input x=${join(dir, 'bad.npy')}: not a .npy file`);
+    const whole = encodeNpy(new Float32Array(8), [2, 4]);
+    writeFileSync(join(dir, 'short.npy'), whole.subarray(0, whole.length - 8));
+    const truncated = cli(['run', 'rmsnorm', '--input', `x=${join(dir, 'short.npy')}`, '--backend', 'cpu']);
+    expect(truncated.code).toBe(2);
+    expect(truncated.stderr).toMatch(/--input x=.*short\.npy: truncated \.npy data/);
+  });
+
+  it('an --out that cannot be written is a usage error before anything runs, not a raw ENOENT', () => {
+    const r = cli(['run', 'rmsnorm', '--shape', '2,8', '--out', join(dir, 'no-such-dir', 'y.npy'), '--backend', 'cpu']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('no such file');
+    expect(r.stderr).toContain(`--out ${join(dir, 'no-such-dir', 'y.npy')}: the directory ${join(dir, 'no-such-dir')} does not exist`);
+    expect(r.stderr).not.toContain('ENOENT');
+    expect(r.stderr).not.toContain('backend:'); // refused before a backend was created
+    const isDir = cli(['run', 'rmsnorm', '--shape', '2,8', '--out', dir, '--backend', 'cpu']);
+    expect(isDir.code).toBe(2);
+    expect(isDir.stderr).toContain('is a directory, expected a file name');
   });
 
   it('--json prints nothing but the JSON document', () => {
@@ -114,3 +134,32 @@ describe('run', () => {
     expect(json<RunJson>(r).params).toMatchObject({ shape: [1, 2, 2, 8], theta: 10000, rotaryDim: 8, interleaved: false });
   });
 });
+
+describe('options that do not apply, and errors in the user\'s terms (exit 2)', () => {
+  it.concurrent.each([
+    [['run', 'rope', '--factor', '8'], '--factor applies only with --rope-scaling linear|dynamic|llama3|yarn'],
+    [['run', 'rope', '--truncate'], '--truncate applies only with --rope-scaling yarn'],
+    [['run', 'rope', '--rope-scaling', 'linear', '--factor', '2', '--beta-fast', '16'], '--beta-fast does not apply to --rope-scaling linear (it is a parameter of yarn)'],
+    [['run', 'rope', '--rope-scaling', 'default', '--original-max-position-embeddings', '8192'],
+      '--original-max-position-embeddings does not apply to --rope-scaling default (it is a parameter of llama3, yarn, longrope)'],
+    [['run', 'gqa', '--shape', '1,8'], '--shape does not apply to gqa'],
+    [['run', 'rmsnorm', '--window', '4'], '--window does not apply to rmsnorm'],
+    [['run', 'rope', '--shape', '1,4,4,15'], 'rope rotates pairs of dims, so it needs an even head dim; --shape [1, 4, 4, 15] has head dim 15'],
+    [['run', 'rope', '--shape', '1,4,4,16', '--rotary-dim', '20'], '--rotary-dim expected an even integer in [2, 16]'],
+    [['run', 'gqa', '--heads', '4', '--kv-heads', '2', '--seq-kv', '8', '--kv-length', '9'], '--kv-length expected an integer'],
+  ])('%j', async (args, message) => {
+    const r = await cliAsync([...(args as string[]), '--backend', 'cpu']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).not.toContain('options.');
+    expect(r.stdout).toBe('');
+  });
+
+  it('--dtype f16 on a backend that stores f32 only names the backend and where f16 is', () => {
+    const r = cli(['run', 'rmsnorm', '--dtype', 'f16', '--backend', 'cpu']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--dtype f16: the cpu backend stores f32 only');
+    expect(r.stderr).not.toContain('backend.tensor');
+  });
+});
+

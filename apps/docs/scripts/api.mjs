@@ -79,6 +79,10 @@ const app = await Application.bootstrapWithPlugins({
   typeDeclarationFormat: 'table',
   enumMembersFormat: 'table',
   sanitizeComments: true,
+  // typedoc's links point at its own heading anchors (`#backendcapabilities-1` when a name
+  // repeats, `#case_ops`), which VitePress's heading ids do not match (`#backendcapabilities`,
+  // `#case-ops`): put typedoc's anchor on each heading as well, so both kinds of link land.
+  useHTMLAnchors: true,
 });
 
 // Name each module after the package (and subpath) it documents.

@@ -587,7 +587,7 @@ function copyBench() {
     .replace(/^(#{2,5}) /gm, '#$1 ')
     .replace(/\]\((\.\/)?(bench\.(svg|json))\)/g, '](/bench/$2)');
   if (present['bench.svg'] && !table.includes('/bench/bench.svg')) {
-    md += '<figure class="plot"><img src="/bench/bench.svg" alt="Benchmark chart from apps/bench"></figure>\n\n';
+    md += '<figure class="plot bench"><img src="/bench/bench.svg" alt="Benchmark chart from apps/bench"></figure>\n\n';
   }
   md += table;
   if (present['bench.json']) md += '\nThe raw numbers: [bench.json](/bench/bench.json).\n';
@@ -596,9 +596,8 @@ function copyBench() {
 This build found no \`apps/bench/results/\`. Run the benchmarks, then rebuild the docs:
 
 \`\`\`sh
-npx pnpm -F @llama-ops/bench build
-npx pnpm -F @llama-ops/bench bench
-npx pnpm -F @llama-ops/docs build
+npx -y pnpm@10.34.8 llama-ops bench --compare --markdown apps/bench/results/bench.md --svg apps/bench/results/bench.svg --out apps/bench/results/bench.json
+npx -y pnpm@10.34.8 docs
 \`\`\`
 :::
 `;

@@ -3,8 +3,12 @@
  * playwright-core; nothing is downloaded). It serves `.vitepress/dist` from a tiny static
  * server with COOP/COEP headers (so wasm threads may run), then:
  *  - opens every page and fails on any console error, page error, failed request or broken image;
+ *  - follows every internal link and anchor (a link to a page that does not exist, or to an
+ *    id that is not on its page, fails the test); code blocks never hide text sideways;
+ *  - the benchmark chart is shown near its drawn size, so its labels stay legible;
  *  - runs every op of the playground on wasm and webgpu (and cpu) and checks the reported error
- *    against the float64 reference is within the spec's tolerance;
+ *    against the float64 reference is within the spec's tolerance, that its timings come from
+ *    samples far above the timer's resolution, and that no select cuts its option text;
  *  - saves screenshots to test/screenshots/.
  * Uses the build from `pnpm build` (turbo runs it first) and builds the site itself otherwise.
  */
@@ -129,10 +133,14 @@ describe('every page renders without errors', () => {
     }
   });
 
-  it('loads each page with no console errors, failed requests or broken images', async () => {
+  it('loads each page with no console errors, failed requests or broken images; every internal link and anchor lands', async () => {
     const page = await context.newPage();
     const problems = watch(page);
     const report: string[] = [];
+    /** Ids on each page, and every internal link with the page it is on. */
+    const ids = new Map<string, Set<string>>();
+    const links: { from: string; href: string }[] = [];
+    const wideCode: string[] = [];
     for (const url of pages()) {
       problems.length = 0;
       await page.goto(base + url, { waitUntil: 'networkidle' });
@@ -152,11 +160,60 @@ describe('every page renders without errors', () => {
         if ((await page.locator('mjx-container').count()) === 0) problems.push('no rendered maths');
       }
       for (const src of new Set([...broken, ...brokenAfter])) problems.push(`broken image ${src}`);
+      const found = await page.evaluate(() => ({
+        ids: Array.from(document.querySelectorAll('[id], a[name]')).map((e) => e.id || e.getAttribute('name') || ''),
+        hrefs: Array.from(document.querySelectorAll('.VPContent a[href], .VPSidebar a[href], .VPNav a[href]')).map((a) => a.getAttribute('href') ?? ''),
+        // A code block that scrolls sideways hides the end of its long lines (comments, mostly).
+        wide: Array.from(document.querySelectorAll('.vp-doc div[class*="language-"] pre'))
+          .filter((pre) => pre.scrollWidth > pre.clientWidth + 1)
+          .map((pre) => (pre.textContent ?? '').split('\n').reduce((a, b) => (b.length > a.length ? b : a), '').trim().slice(0, 80)),
+      }));
+      ids.set(url, new Set(found.ids.filter(Boolean)));
+      for (const href of found.hrefs) links.push({ from: url, href });
+      for (const line of found.wide) wideCode.push(`${url}: a code block scrolls sideways (longest line: ${line})`);
       if (problems.length) report.push(`${url}:\n  ${problems.join('\n  ')}`);
       await page.screenshot({ path: join(shots, `${shotName(url)}.png`), fullPage: /concepts|guide\/kv/.test(url) });
     }
     await page.close();
     expect(report, report.join('\n')).toEqual([]);
+
+    // Every internal link goes to a page of the site (or a file in it) and, with a #hash, to
+    // an id on that page.
+    const brokenLinks = new Set<string>();
+    for (const { from, href } of links) {
+      if (/^(https?:|mailto:|javascript:)/.test(href) && !href.startsWith(base)) continue;
+      const target = new URL(href, `${base}${from}`);
+      if (target.origin !== new URL(base).origin) continue;
+      const path = decodeURIComponent(target.pathname).replace(/\.html$/, '').replace(/\/index$/, '/');
+      const key = path === '' ? '/' : !ids.has(path) && ids.has(`${path}/`) ? `${path}/` : path;
+      if (!ids.has(key)) {
+        if (!existsSync(join(dist, path)) || !statSync(join(dist, path)).isFile()) brokenLinks.add(`${from} → ${href}: no such page or file`);
+        continue;
+      }
+      const hash = decodeURIComponent(target.hash.slice(1));
+      if (hash && !ids.get(key)!.has(hash)) brokenLinks.add(`${from} → ${href}: no id '${hash}' on ${key}`);
+    }
+    expect([...brokenLinks], [...brokenLinks].join('\n')).toEqual([]);
+    expect(links.length, 'links found').toBeGreaterThan(100);
+    expect(wideCode, wideCode.join('\n')).toEqual([]);
+  });
+
+  it('shows the benchmark chart near its drawn size (its 11 px labels stay legible)', async () => {
+    const page = await context.newPage();
+    await page.goto(`${base}/benchmarks`, { waitUntil: 'networkidle' });
+    const chart = page.locator('img[src="/bench/bench.svg"]');
+    if ((await chart.count()) === 0) {
+      // No results in apps/bench/results: the page says so instead.
+      await expect.poll(() => page.getByText('No benchmark results yet').count()).toBeGreaterThan(0);
+      await page.close();
+      return;
+    }
+    const { shown, drawn } = await chart.evaluate((img: HTMLImageElement) => ({ shown: img.getBoundingClientRect().width, drawn: img.naturalWidth }));
+    await page.close();
+    expect(drawn).toBeGreaterThan(0);
+    // At the test's 1280 px viewport the column is ~880 px: 0.92 of the 960 px drawing.
+    expect(shown / drawn, `chart shown at ${shown.toFixed(0)} px of its ${drawn} px`).toBeGreaterThanOrEqual(0.9);
+    expect(shown).toBeLessThanOrEqual(drawn + 0.5); // never blown up past its own size
   });
 });
 
@@ -181,6 +238,30 @@ describe('playground', () => {
     }
 
     const measured: string[] = [];
+    const timings: Record<string, Record<string, string>> = { wasm: {}, webgpu: {}, cpu: {} };
+    // No select cuts its option text (each option in turn, as a user would pick it).
+    for (const op of ['rmsnorm', 'rope', 'gqa'] as const) {
+      await page.getByTestId(`op-${op}`).click();
+      const cut = await page.evaluate(() => {
+        const out: string[] = [];
+        for (const select of Array.from(document.querySelectorAll<HTMLSelectElement>('.pg select'))) {
+          const style = getComputedStyle(select);
+          const probe = document.createElement('span');
+          probe.style.cssText = `position:absolute;visibility:hidden;white-space:pre;font:${style.font};letter-spacing:${style.letterSpacing}`;
+          document.body.appendChild(probe);
+          // A native arrow takes ~20 px of the content box; a drawn one sits in the right padding.
+          const arrow = style.appearance === 'none' ? 0 : 20;
+          const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - arrow;
+          for (const option of Array.from(select.options)) {
+            probe.textContent = option.text;
+            if (probe.getBoundingClientRect().width > room) out.push(`'${option.text}' (${probe.getBoundingClientRect().width.toFixed(0)} px) in a ${room.toFixed(0)} px select`);
+          }
+          probe.remove();
+        }
+        return out;
+      });
+      expect(cut, `selects on the ${op} tab`).toEqual([]);
+    }
     for (const backend of ['wasm', 'webgpu', 'cpu'] as const) {
       await page.getByTestId(`backend-${backend}`).click();
       // Structured inputs on wasm and cpu, random normal ones on webgpu.
@@ -199,7 +280,17 @@ describe('playground', () => {
         if (await failure.count()) throw new Error(`${backend} ${op}: ${await failure.innerText()}`);
         const maxError = Number(await result.getAttribute('data-max-error'));
         const pass = await result.getAttribute('data-pass');
-        measured.push(`${backend} ${op}: max error ${maxError.toExponential(2)}`);
+        // Timings: each sample spans enough calls to be far above the timer's 5-100 µs step.
+        const time = result.getByTestId('time');
+        const sampleMs = Number(await time.getAttribute('data-sample-ms'));
+        const calls = Number(await time.getAttribute('data-calls'));
+        const perCallMs = Number(await time.getAttribute('data-median-ms'));
+        // Samples aim at 10 ms or more; the bound is 2 ms: 400 steps of an isolated page's 5 µs
+        // timer, 20 of the 100 µs one elsewhere (a loaded machine can make samples uneven).
+        expect(sampleMs, `${backend} ${op}: one timed sample`).toBeGreaterThanOrEqual(2);
+        expect(perCallMs * calls).toBeCloseTo(sampleMs, 6);
+        timings[backend][op] = await time.innerText();
+        measured.push(`${backend} ${op}: max error ${maxError.toExponential(2)}, ${timings[backend][op]} per call (${calls} calls per sample)`);
         expect(pass, `${backend} ${op}`).toBe('true');
         expect(maxError, `${backend} ${op}`).toBeLessThanOrEqual(TOLERANCE[op] * 10); // data ~N(0,1): the bound is at most ~10x the coefficient
         expect(Number.isFinite(maxError)).toBe(true);
@@ -231,6 +322,8 @@ describe('playground', () => {
       }
       await dtype.selectOption('f32');
     }
+    // Not one timer-resolution value for every op (the old page read "200 µs" for all).
+    expect(new Set(Object.values(timings.wasm)).size, `wasm timings ${JSON.stringify(timings.wasm)}`).toBeGreaterThan(1);
     console.log(`[e2e] ${measured.join('; ')}`);
     await page.close();
     expect(problems, problems.join('\n')).toEqual([]);

@@ -163,7 +163,9 @@ export class WebGpuKernels implements KernelBackend<GpuTensor> {
  * from `options.gpu`, `navigator.gpu`, or (in Node) the optional `webgpu` package (Dawn),
  * and a device with the adapter's maximum buffer/workgroup limits and the optional
  * features `shader-f16`, `subgroups` and `timestamp-query`.
- * @throws (rejects) Error with the reason when WebGPU or an adapter is not available.
+ * @throws (rejects) `BackendUnavailableError` (from `@llama-ops/core`, `code`
+ *   `'E_BACKEND_UNAVAILABLE'`) with the reason in its message and `attempts[0].reason`
+ *   when there is no WebGPU implementation, no adapter, or the device cannot be created.
  * @example
  * import { createBackend } from '@llama-ops/backend-webgpu';
  * const gpu = await createBackend();

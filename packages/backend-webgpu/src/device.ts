@@ -5,6 +5,8 @@
  * defaults, e.g. 128 MiB per storage binding, unless it asks for more).
  */
 
+import { BackendUnavailableError } from '@llama-ops/core';
+
 /** Options of {@link createBackend} that decide which device is used. */
 export interface DeviceOptions {
   /** Use this device as is (its features and limits are whatever it was created with). */
@@ -82,8 +84,17 @@ function infoOf(info: GPUAdapterInfo | undefined): AcquiredDevice['adapterInfo']
 }
 
 /**
+ * The typed error of a WebGPU that cannot run here: `code` is `E_BACKEND_UNAVAILABLE`, and
+ * its one attempt (`webgpu`, installed) carries the reason, as core's registry reports it.
+ */
+function unavailable(reason: string): BackendUnavailableError {
+  return new BackendUnavailableError({ op: 'createBackend', hint: reason }, [{ name: 'webgpu', installed: true, reason }]);
+}
+
+/**
  * Return the user's device, or request one with raised limits and the optional features.
- * @throws Error with a reason when there is no WebGPU implementation or no adapter.
+ * @throws BackendUnavailableError with the reason when there is no WebGPU implementation,
+ *   no adapter, or the device cannot be created.
  */
 export async function acquireDevice(options: DeviceOptions): Promise<AcquiredDevice> {
   if (options.device) {
@@ -98,7 +109,7 @@ export async function acquireDevice(options: DeviceOptions): Promise<AcquiredDev
     source = "Dawn (the 'webgpu' npm package)";
   }
   if (!gpu) {
-    throw new Error(
+    throw unavailable(
       "WebGPU is not available: no navigator.gpu here, and the optional 'webgpu' package (Dawn for Node) could not be loaded (npm install webgpu)",
     );
   }
@@ -106,10 +117,10 @@ export async function acquireDevice(options: DeviceOptions): Promise<AcquiredDev
   try {
     adapter = await gpu.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : undefined);
   } catch (err) {
-    throw new Error(`WebGPU is not available: ${source} failed to give an adapter (${(err as Error).message})`);
+    throw unavailable(`WebGPU is not available: ${source} failed to give an adapter (${(err as Error).message})`);
   }
   if (!adapter) {
-    throw new Error(
+    throw unavailable(
       `WebGPU is not available: ${source} found no GPU adapter (no GPU or Vulkan/Metal/D3D12 driver; in Node set VK_ICD_FILENAMES to a software Vulkan driver such as SwiftShader or lavapipe)`,
     );
   }
@@ -127,7 +138,7 @@ export async function acquireDevice(options: DeviceOptions): Promise<AcquiredDev
   try {
     device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
   } catch (err) {
-    throw new Error(`WebGPU is not available: requestDevice failed (${(err as Error).message})`);
+    throw unavailable(`WebGPU is not available: requestDevice failed (${(err as Error).message})`);
   }
   return { device, gpu, adapterInfo: infoOf(adapter.info), owned: true };
 }

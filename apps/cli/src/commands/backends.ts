@@ -1,6 +1,6 @@
 /** `llama-ops backends`: every backend, installed or not, available or not and why, with capabilities. */
 import { bool, parseFlags, requireNoPositionals, str } from '../args.js';
-import { autoPick, reportBackends, requestedBackend, type BackendReport } from '../backends.js';
+import { autoPick, backendSource, reportBackend, reportBackends, requestedBackend, type BackendReport } from '../backends.js';
 import { makeContext, type Context } from '../context.js';
 import { renderHelp } from '../help.js';
 
@@ -9,7 +9,8 @@ export const BACKENDS_HELP = renderHelp({
   summary: 'List every backend: whether it is installed and available here (and why not), and its capabilities.',
   details: [
     "'auto' picks the first available backend in this order (highest priority first).\n" +
-      'With --backend NAME, only that backend is shown.',
+      'With --backend NAME, only that backend is shown: a built-in, or a third-party\n' +
+      '@llama-ops/backend-NAME installed next to the CLI.',
   ],
   groups: [],
   examples: ['llama-ops backends', 'llama-ops backends --json', 'llama-ops backends --backend webgpu'],
@@ -23,9 +24,9 @@ export async function backendsCommand(argv: readonly string[]): Promise<number> 
   }
   requireNoPositionals('backends', positionals);
   const ctx = makeContext(values);
-  const only = str(values, 'backend') !== undefined || process.env.LLAMA_OPS_BACKEND ? requestedBackend(str(values, 'backend')) : 'auto';
-  let reports = await reportBackends();
-  if (only !== 'auto') reports = reports.filter((r) => r.name === only);
+  const flag = str(values, 'backend');
+  const only = flag !== undefined || process.env.LLAMA_OPS_BACKEND ? requestedBackend(flag) : 'auto';
+  const reports = only === 'auto' ? await reportBackends() : [await reportBackend(only, backendSource(flag))];
   const auto = autoPick(reports);
   if (ctx.json) {
     ctx.emitJson({ auto: only === 'auto' ? auto : undefined, backends: reports });

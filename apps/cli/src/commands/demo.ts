@@ -30,7 +30,7 @@ import { renderHelp } from '../help.js';
 import { normal, rng, subSeed } from '../random.js';
 import { conformance } from '../reference.js';
 
-const DEMO_FLAGS: FlagSpecs = {
+export const DEMO_FLAGS: FlagSpecs = {
   prompt: { type: 'string', value: 'TEXT', help: 'prompt (printable ASCII; one token per character)', defaultText: '"The llama says"' },
   steps: { type: 'string', value: 'N', help: 'tokens to decode after the prompt', defaultText: '6' },
   seed: { type: 'string', value: 'N', help: 'seed of the random weights', defaultText: '1' },
@@ -131,6 +131,7 @@ interface StepReport {
 }
 
 const tokenChar = (id: number) => String.fromCharCode(VOCAB_FIRST + id);
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const quote = (s: string) => JSON.stringify(s);
 
 export async function demoCommand(argv: readonly string[]): Promise<number> {
@@ -183,7 +184,8 @@ async function runDemo(ctx: Context, chosen: ChosenBackend, prompt: string, step
   ctx.say(`  ${paint.dim('host    ')} q/k/v/o projections and the vocabulary head are matmuls in JS on the host —`);
   ctx.say(`  ${paint.dim('        ')} llama-ops has no matmul; it provides RMSNorm, RoPE, the KV cache and GQA, which run on ${be.name}`);
   ctx.say(`  ${paint.dim('check   ')} every op output vs the float64 reference, within SPEC.md's tolerance`);
-  ctx.say(`  ${paint.dim('prompt  ')} ${quote(prompt)} → ${promptTokens.length} tokens (one per character), then ${steps} decode steps`);
+  const decodeText = steps === 0 ? 'no decode steps (--steps 0)' : plural(steps, 'decode step');
+  ctx.say(`  ${paint.dim('prompt  ')} ${quote(prompt)} → ${plural(promptTokens.length, 'token')} (one per character), then ${decodeText}`);
   ctx.say();
 
   const reports: StepReport[] = [];
@@ -329,9 +331,10 @@ async function runDemo(ctx: Context, chosen: ChosenBackend, prompt: string, step
     });
   } else {
     ctx.say();
-    ctx.say(`  ${paint.dim('generated')} ${quote(prompt)} → ${quote(generated)} ${paint.dim(`(${generated.length} greedy tokens; random weights, so any text is as good as another)`)}`);
+    const predicted = steps === 0 ? '1 greedy token, predicted by the prefill' : `${generated.length} greedy tokens`;
+    ctx.say(`  ${paint.dim('generated')} ${quote(prompt)} → ${quote(generated)} ${paint.dim(`(${predicted}; random weights, so any text is as good as another)`)}`);
     const timing =
-      `prefill ${fmtMs(reports[0].ms)} for ${promptTokens.length} tokens` +
+      `prefill ${fmtMs(reports[0].ms)} for ${plural(promptTokens.length, 'token')}` +
       (decodeMs.length ? ` · decode ${fmtMs(median(decodeMs))} per token (median of ${decodeMs.length})` : '');
     ctx.say(`  ${paint.dim('timing   ')} ${timing} ${paint.dim('(first step includes warm-up)')}`);
     const verdict = pass
@@ -349,7 +352,8 @@ function verdict(ctx: Context, c: CheckResult): string {
 
 function printPrefill(ctx: Context, r: StepReport): void {
   const { paint } = ctx;
-  ctx.say(`${paint.bold('prefill')} · ${r.tokens.length} tokens ${quote(r.tokens)} at positions ${r.positions[0]}–${r.positions[1]}`);
+  const at = r.positions[0] === r.positions[1] ? `position ${r.positions[0]}` : `positions ${r.positions[0]}–${r.positions[1]}`;
+  ctx.say(`${paint.bold('prefill')} · ${plural(r.tokens.length, 'token')} ${quote(r.tokens)} at ${at}`);
   const rows = r.stages.map((s) => [
     s.name,
     s.what,

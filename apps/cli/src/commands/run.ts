@@ -3,7 +3,7 @@
  * flag, on seeded random inputs or `.npy` files, write the output as `.npy`, summarise it,
  * and (with `--check`) compare it with the float64 reference.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import {
   addRmsnorm,
   fromFloat16Array,
@@ -19,7 +19,6 @@ import {
 } from '@llama-ops/core';
 import {
   bool,
-  CliFailure,
   num,
   parseFlags,
   parseNumberList,
@@ -34,11 +33,13 @@ import {
 import { chooseBackend } from '../backends.js';
 import { checkGqa, checkRmsnorm, checkRope, type CheckResult } from '../check.js';
 import { makeContext, type Context } from '../context.js';
+import { checkWritable, writeOutput } from '../files.js';
 import { fmtErr, fmtMs, fmtNum, fmtParam, fmtShape, median, summarise, type ArraySummary } from '../format.js';
 import { renderHelp } from '../help.js';
-import { readNpy, writeNpy } from '../npy.js';
+import { encodeNpy, NpyError, readNpy, type NpyArray } from '../npy.js';
 import { normal, rng, subSeed } from '../random.js';
 import { conformance, type Conformance } from '../reference.js';
+import { didYouMean } from '../suggest.js';
 
 export const RUN_OPS = ['rmsnorm', 'add-rmsnorm', 'rope', 'gqa'] as const;
 export type RunOp = (typeof RUN_OPS)[number];
@@ -100,6 +101,16 @@ const GQA_FLAGS: FlagSpecs = {
   softcap: { type: 'string', value: 'X', help: 'score = softcap * tanh(score / softcap) (Gemma 2)' },
   sinks: { type: 'boolean', help: 'random per-head sink logits (or --input sinks=FILE)' },
   mask: { type: 'boolean', help: 'random additive mask [batch, 1, seq-q, seq-kv] with some -inf (or --input mask=FILE)' },
+};
+
+/** The RoPE scaling types, and the scaling flags each one takes. */
+const SCALING_PARAMS: Record<string, readonly string[]> = {
+  default: [],
+  linear: ['factor'],
+  dynamic: ['factor', 'max-position-embeddings'],
+  llama3: ['factor', 'low-freq-factor', 'high-freq-factor', 'original-max-position-embeddings'],
+  yarn: ['factor', 'original-max-position-embeddings', 'beta-fast', 'beta-slow', 'attention-factor', 'mscale', 'mscale-all-dim', 'truncate'],
+  longrope: ['short-factor', 'long-factor', 'original-max-position-embeddings', 'max-position-embeddings', 'attention-factor'],
 };
 
 /** Which op-specific flags apply to which op (the I/O flags apply to all). */
@@ -190,8 +201,18 @@ class InputSource {
   file(name: string): HostArray | undefined {
     const path = this.files.get(name);
     if (path === undefined) return undefined;
-    if (!existsSync(path)) throw new UsageError(`--input ${name}=${path}: no such file`);
-    const npy = readNpy(path);
+    // A missing file and one that is not a .npy are the same kind of mistake: a bad
+    // --input value (exit 2), named by the flag.
+    const where = `--input ${name}=${path}`;
+    if (!existsSync(path)) throw new UsageError(`${where}: no such file`, 'run', 'E_INPUT');
+    if (statSync(path).isDirectory()) throw new UsageError(`${where}: is a directory, expected a .npy file`, 'run', 'E_INPUT');
+    let npy: NpyArray;
+    try {
+      npy = readNpy(path);
+    } catch (err) {
+      const reason = err instanceof NpyError ? err.message.replace(`${path}: `, '') : (err as Error).message;
+      throw new UsageError(`${where}: ${reason}`, 'run', 'E_INPUT');
+    }
     return { data: Float32Array.from(npy.data), shape: npy.shape.length ? npy.shape : [1] };
   }
   /** The file's array (its shape must have `rank` dims), or random normal values of `shape`. */
@@ -199,7 +220,7 @@ class InputSource {
     const f = this.file(name);
     if (f) {
       if (rank !== undefined && f.shape.length !== rank) {
-        throw new UsageError(`--input ${name}: expected a ${rank}-D array, got shape ${fmtShape(f.shape)}`);
+        throw new UsageError(`--input ${name}: expected a ${rank}-D array, got shape ${fmtShape(f.shape)}`, 'run', 'E_INPUT');
       }
       return f;
     }
@@ -212,6 +233,48 @@ function perBatch(values: ParsedValues, name: string): number | number[] | undef
   if (s === undefined) return undefined;
   const list = parseNumberList(s, `--${name}`, { integer: true });
   return list.length === 1 ? list[0] : list;
+}
+
+/** Refuse a scaling type that does not exist, and scaling flags its type does not take. */
+function checkScalingFlags(values: ParsedValues): void {
+  const type = str(values, 'rope-scaling');
+  if (type !== undefined && !Object.hasOwn(SCALING_PARAMS, type)) {
+    throw new UsageError(`--rope-scaling: unknown type '${type}'${didYouMean(type, Object.keys(SCALING_PARAMS))} (expected default, linear, dynamic, llama3, yarn or longrope)`, 'run');
+  }
+  // A scaling parameter without the scaling type it belongs to would be silently ignored.
+  for (const name of Object.keys(SCALING_FLAGS)) {
+    if (name === 'rope-scaling' || values[name] === undefined) continue;
+    const takers = Object.keys(SCALING_PARAMS).filter((t) => SCALING_PARAMS[t].includes(name));
+    if (type === undefined) {
+      throw new UsageError(`--${name} applies only with --rope-scaling ${takers.join('|')}`, 'run');
+    }
+    if (!SCALING_PARAMS[type].includes(name)) {
+      throw new UsageError(`--${name} does not apply to --rope-scaling ${type} (it is a parameter of ${takers.join(', ')})`, 'run');
+    }
+  }
+}
+
+/**
+ * Parse `llama-ops run` arguments and refuse, before anything runs, every flag that does
+ * not apply: to the op, to gqa's shapes, or to the RoPE scaling type. Exported for the test
+ * that checks every example in the READMEs and help texts.
+ */
+export function parseRunArgs(argv: readonly string[]): { op: RunOp | undefined; values: ParsedValues; help: boolean } {
+  const { values, positionals } = parseFlags('run', argv, RUN_FLAGS);
+  if (bool(values, 'help')) return { op: undefined, values, help: true };
+  const op = positionals[0] as RunOp | undefined;
+  if (op === undefined) throw new UsageError(`missing the op to run (one of ${RUN_OPS.join(', ')})`, 'run');
+  if (!RUN_OPS.includes(op)) throw new UsageError(`unknown op '${op}'${didYouMean(op, RUN_OPS)} (expected one of ${RUN_OPS.join(', ')})`, 'run');
+  if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`, 'run');
+  for (const name of Object.keys(values)) {
+    const opSpecific = !(name in IO_FLAGS) && name in RUN_FLAGS;
+    if (opSpecific && !OP_FLAGS[op].includes(name)) throw new UsageError(`option --${name} does not apply to ${op}`, 'run');
+  }
+  if (op === 'gqa' && values.shape !== undefined) {
+    throw new UsageError('option --shape does not apply to gqa (its shapes come from --batch, --heads, --kv-heads, --head-dim, --seq-q and --seq-kv)', 'run');
+  }
+  if (op === 'rope') checkScalingFlags(values);
+  return { op, values, help: false };
 }
 
 function ropeScaling(values: ParsedValues): RopeScaling | undefined {
@@ -270,7 +333,7 @@ function ropeScaling(values: ParsedValues): RopeScaling | undefined {
       return s;
     }
     default:
-      throw new UsageError(`--rope-scaling: unknown type '${type}' (expected default, linear, dynamic, llama3, yarn or longrope)`, 'run');
+      throw new Error(`unreachable: scaling type ${type}`);
   }
 }
 
@@ -327,7 +390,16 @@ function prepareRope(values: ParsedValues, src: InputSource): PreparedOp {
     throw new UsageError(`--positions: expected 1 start position or ${batch * seq} positions (batch * seq), got ${positions.length}`, 'run');
   }
   const theta = num(values, 'theta', 10000, { positive: true });
-  const rotaryDim = num(values, 'rotary-dim', headDim, { integer: true, min: 2 });
+  const rotaryDimFlag = num(values, 'rotary-dim', undefined, { integer: true, min: 2 });
+  if (rotaryDimFlag === undefined && headDim % 2 !== 0) {
+    const from = src.has('x') ? `x (shape ${fmtShape(x.shape)})` : `--shape ${fmtShape(x.shape)}`;
+    throw new UsageError(
+      `rope rotates pairs of dims, so it needs an even head dim; ${from} has head dim ${headDim} (the last dimension): ` +
+        `use an even head dim, or rotate part of it with an even --rotary-dim below ${headDim}`,
+      'run',
+    );
+  }
+  const rotaryDim = rotaryDimFlag ?? headDim;
   const interleaved = bool(values, 'interleaved') === true;
   const inPlace = bool(values, 'in-place') === true;
   const scaling = ropeScaling(values);
@@ -455,26 +527,19 @@ export interface RunResult {
 }
 
 export async function runCommand(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseFlags('run', argv, RUN_FLAGS);
-  if (bool(values, 'help')) {
+  const { op, values, help } = parseRunArgs(argv);
+  if (help || op === undefined) {
     process.stdout.write(RUN_HELP);
     return 0;
   }
   const ctx = makeContext(values);
-  const op = positionals[0] as RunOp | undefined;
-  if (op === undefined) throw new UsageError(`missing the op to run (one of ${RUN_OPS.join(', ')})`, 'run');
-  if (!RUN_OPS.includes(op)) throw new UsageError(`unknown op '${op}' (expected one of ${RUN_OPS.join(', ')})`, 'run');
-  if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`, 'run');
-  for (const name of Object.keys(values)) {
-    const opSpecific = !(name in IO_FLAGS) && name in RUN_FLAGS;
-    if (opSpecific && !OP_FLAGS[op].includes(name)) throw new UsageError(`option --${name} does not apply to ${op}`, 'run');
-  }
   const dtype = (str(values, 'dtype') ?? 'f32') as DType;
   if (dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype: expected f32 or f16, got '${dtype}'`, 'run');
   const seed = num(values, 'seed', 1, { integer: true, min: 0 });
   const repeat = num(values, 'repeat', 5, { integer: true, min: 0, max: 100000 });
   const src = new InputSource(parsePairs(strList(values, 'input'), '--input', OP_INPUTS[op]), seed);
   const outFiles = parseOutFiles(strList(values, 'out'), OP_OUTPUTS[op]);
+  for (const file of outFiles.values()) checkWritable('--out', file, 'run');
 
   let prepared: PreparedOp;
   if (op === 'rmsnorm' || op === 'add-rmsnorm') prepared = prepareRmsnorm(op, values, src);
@@ -486,6 +551,10 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const backend = chosen.backend;
   ctx.note(ctx.errPaint.dim(`backend: ${chosen.why}`));
   try {
+    const dtypes = backend.capabilities.dtypes;
+    if (!dtypes.includes(dtype)) {
+      throw new UsageError(`--dtype ${dtype}: the ${backend.name} backend stores ${dtypes.join(' and ')} only (f16 storage: wasm; webgpu on adapters with shader-f16)`, 'run');
+    }
     const result = await execute(prepared, backend, dtype, repeat, outFiles, bool(values, 'check') === true);
     if (ctx.json) ctx.emitJson(result);
     else printRun(ctx, result);
@@ -493,6 +562,14 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   } finally {
     backend.dispose();
   }
+}
+
+/** Core's messages name API options (`options.kvLength`); the user typed flags (`--kv-length`). */
+function inFlagTerms(message: string): string {
+  return message.replace(/\boptions\.([a-zA-Z]+)\b/g, (whole, name: string) => {
+    const flag = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    return flag in RUN_FLAGS ? `--${flag}` : whole;
+  });
 }
 
 function parseOutFiles(items: readonly string[], outputs: readonly string[]): Map<string, string> {
@@ -546,7 +623,7 @@ async function execute(
   } catch (err) {
     // Bad option values surface as core's typed validation errors: a usage problem.
     if (err instanceof LlamaOpsError && ['E_SHAPE', 'E_VALUE', 'E_DTYPE', 'E_UNSUPPORTED', 'E_CAPACITY'].includes(err.code)) {
-      throw new UsageError(err.message, 'run');
+      throw new UsageError(inFlagTerms(err.message), 'run');
     }
     throw err;
   }
@@ -563,7 +640,7 @@ async function execute(
   for (const [name, t] of Object.entries(outputs)) {
     read[name] = await t.read();
     const file = outFiles.get(name);
-    if (file) writeNpy(file, read[name], t.shape);
+    if (file) writeOutput('--out', file, encodeNpy(read[name], t.shape));
     result.outputs[name] = { ...summarise(read[name], t.shape), ...(file ? { file } : {}) };
   }
   if (check) {

@@ -9,6 +9,7 @@ import { makeContext, type Context } from '../context.js';
 import { fmtErr, fmtMs, ProgressBar, table } from '../format.js';
 import { renderHelp } from '../help.js';
 import { conformance, type SuiteModule } from '../reference.js';
+import { didYouMean } from '../suggest.js';
 
 type SuiteResult = Awaited<ReturnType<SuiteModule['runSuite']>>;
 type CaseResult = SuiteResult['results'][number];
@@ -17,7 +18,7 @@ type ConformanceCase = SuiteModule['cases'][number];
 const OPS = ['rmsnorm', 'addRmsnorm', 'rope', 'gqa', 'kvcache'] as const;
 const OP_ALIASES: Record<string, (typeof OPS)[number]> = { 'add-rmsnorm': 'addRmsnorm', addrmsnorm: 'addRmsnorm', 'kv-cache': 'kvcache' };
 
-const VERIFY_FLAGS: FlagSpecs = {
+export const VERIFY_FLAGS: FlagSpecs = {
   runs: {
     type: 'string',
     value: 'N',
@@ -72,7 +73,7 @@ export async function verifyCommand(argv: readonly string[]): Promise<number> {
   const ctx = makeContext(values);
   const ops = strList(values, 'op').map((o) => {
     const op = OP_ALIASES[o.toLowerCase()] ?? (OPS as readonly string[]).find((x) => x.toLowerCase() === o.toLowerCase());
-    if (!op) throw new UsageError(`--op: unknown op '${o}' (expected rmsnorm, add-rmsnorm, rope, gqa or kvcache)`, 'verify');
+    if (!op) throw new UsageError(`--op: unknown op '${o}'${didYouMean(o, ['rmsnorm', 'add-rmsnorm', 'rope', 'gqa', 'kvcache'])} (expected rmsnorm, add-rmsnorm, rope, gqa or kvcache)`, 'verify');
     return op as (typeof OPS)[number];
   });
   const dtype = str(values, 'dtype');
