@@ -14,6 +14,8 @@ export default defineConfig({
       '@llama-ops/backend-broken': installed('broken-import.ts'),
       'llama-ops-backend-not-a-backend': installed('not-a-backend.ts'),
       'llama-ops-backend-rejects': installed('rejects.ts'),
+      // The real cpu package resolves from the workspace root; webgpu plays a built-in that is not installed.
+      '@llama-ops/backend-webgpu': installed('not-installed-webgpu.ts'),
     },
   },
   test: {

@@ -62,6 +62,7 @@ export {
 export { ropeTableForPositions, ropeTableForRange } from './rope/table.js';
 export { createKVCache, type KVCache, type KVCacheOptions } from './kv-cache.js';
 export {
+  BUILTIN_BACKENDS,
   backendCandidates,
   backendPackageName,
   createBackend,
@@ -74,6 +75,7 @@ export {
   type BackendRequest,
   type BackendSelection,
   type BackendStatus,
+  type BuiltinBackend,
   type BuiltinBackendName,
   type RegisterBackendOptions,
 } from './registry.js';

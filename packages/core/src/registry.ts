@@ -71,7 +71,24 @@ interface Entry {
   priority: number;
 }
 
-const BUILTIN_PRIORITY: Record<BuiltinBackendName, number> = { webgpu: 30, wasm: 20, cpu: 10 };
+/** One built-in backend: its name, the npm package `createBackend(name)` imports, and its priority. */
+export interface BuiltinBackend {
+  name: BuiltinBackendName;
+  /** `@llama-ops/backend-<name>`. */
+  package: string;
+  /** Higher is tried first by `'auto'`. */
+  priority: number;
+}
+
+/**
+ * The backends this project ships, best first: the one table of their names, packages and
+ * priorities (apps list, install and order the built-ins from it).
+ */
+export const BUILTIN_BACKENDS: readonly BuiltinBackend[] = Object.freeze(
+  (['webgpu', 'wasm', 'cpu'] as const).map((name, i) => Object.freeze({ name, package: backendPackageName(name), priority: 30 - 10 * i })),
+);
+
+const BUILTIN_PRIORITY = Object.fromEntries(BUILTIN_BACKENDS.map((b) => [b.name, b.priority])) as Record<BuiltinBackendName, number>;
 const registry = new Map<string, Entry>();
 /** Factories of explicitly named packages, by package name, once imported. */
 const packages = new Map<string, BackendFactory>();

@@ -1,11 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  BUILTIN_BACKENDS,
   BackendUnavailableError,
   ValueError,
   backendPackageName,
   createBackend,
   listBackends,
   registerBackend,
+  rmsnorm,
   selectBackend,
   unregisterBackend,
 } from '../src/index.js';
@@ -44,12 +46,36 @@ describe('backend registry', () => {
   });
 
   it('a built-in backend that is not installed is reported with its install command', async () => {
-    // In core's own tests no backend package is resolvable.
+    // vitest.config.ts makes @llama-ops/backend-webgpu fail to import as a missing package does.
     const err = await createBackend('webgpu').catch((e) => e);
     expect(err).toBeInstanceOf(BackendUnavailableError);
     expect(err.code).toBe('E_BACKEND_UNAVAILABLE');
     expect(err.attempts[0]).toMatchObject({ name: 'webgpu', installed: false, install: 'npm install @llama-ops/backend-webgpu' });
     expect(err.message).toContain('npm install @llama-ops/backend-webgpu');
+  });
+
+  it("createBackend('cpu') imports the built-in from the workspace, unregistered (apps need not register it)", async () => {
+    const cpu = await createBackend('cpu');
+    try {
+      expect(cpu.name).toBe('cpu');
+      const x = cpu.tensor(new Float32Array([3, 4]), [1, 2]);
+      const y = rmsnorm(x, cpu.tensor(new Float32Array([1, 1]), [2]), { eps: 0 });
+      const out = await y.read();
+      // rms of [3, 4] is sqrt(12.5)
+      expect(out[0]).toBeCloseTo(3 / Math.sqrt(12.5), 6);
+      expect(out[1]).toBeCloseTo(4 / Math.sqrt(12.5), 6);
+    } finally {
+      cpu.dispose();
+    }
+  });
+
+  it('BUILTIN_BACKENDS is the one table of the built-ins: names, packages and priorities, best first', () => {
+    expect(BUILTIN_BACKENDS.map((b) => [b.name, b.package, b.priority])).toEqual([
+      ['webgpu', '@llama-ops/backend-webgpu', 30],
+      ['wasm', '@llama-ops/backend-wasm', 20],
+      ['cpu', '@llama-ops/backend-cpu', 10],
+    ]);
+    expect(Object.isFrozen(BUILTIN_BACKENDS) && Object.isFrozen(BUILTIN_BACKENDS[0])).toBe(true);
   });
 
   it('an unknown name is unavailable, with a reason', async () => {
@@ -73,7 +99,8 @@ describe('backend registry', () => {
     const byName = Object.fromEntries(list.map((s) => [s.name, s]));
     expect(byName.ok).toMatchObject({ installed: true, available: true, capabilities: { dtypes: ['f32'] } });
     expect(byName.broken).toMatchObject({ installed: true, available: false, reason: 'shared memory is not allowed' });
-    expect(byName.cpu).toMatchObject({ installed: false, available: false, install: 'npm install @llama-ops/backend-cpu' });
+    expect(byName.webgpu).toMatchObject({ installed: false, available: false, install: 'npm install @llama-ops/backend-webgpu' });
+    expect(byName.cpu).toMatchObject({ installed: true, available: true, capabilities: { dtypes: ['f32'] } });
     expect(list.map((s) => s.name).indexOf('broken')).toBeLessThan(list.map((s) => s.name).indexOf('ok'));
   });
 
