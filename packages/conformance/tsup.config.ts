@@ -1,8 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  // index imports vitest (for test files); suite and reference do not.
-  entry: { index: 'src/index.ts', suite: 'src/suite.ts', reference: 'src/reference/index.ts' },
+  // No entry imports vitest (runConformance finds the running one).
+  entry: { index: 'src/index.ts', suite: 'src/suite.ts', reference: 'src/reference/index.ts', testing: 'src/testing.ts' },
   format: ['esm'],
   dts: true,
   clean: true,
