@@ -187,7 +187,7 @@ describe('backends', () => {
 });
 
 describe('a backend that is not installed', () => {
-  // A minimal install: the built CLI with core and backend-cpu only, as `npm install
+  // A minimal install: the built CLI with core, backend-cpu and the conformance kit only, as `npm install
   // @llama-ops/cli` without the optional backends would leave it.
   const root = mkdtempSync(join(tmpdir(), 'llama-ops-cli-'));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -198,11 +198,16 @@ describe('a backend that is not installed', () => {
   copyFileSync(CLI, join(root, 'dist', 'cli.js'));
   // Copies, not links: each package then resolves its imports inside this tree (one core),
   // as in an npm install.
-  for (const name of ['core', 'backend-cpu']) {
+  for (const name of ['core', 'backend-cpu', 'conformance']) {
     const from = realpathSync(join(here, '..', 'node_modules', '@llama-ops', name));
     cpSync(join(from, 'dist'), join(scope, name, 'dist'), { recursive: true });
     copyFileSync(join(from, 'package.json'), join(scope, name, 'package.json'));
   }
+  // The kit's own dependencies, as npm would hoist them.
+  const kit = realpathSync(join(here, '..', 'node_modules', '@llama-ops', 'conformance'));
+  const fastCheck = realpathSync(join(kit, 'node_modules', 'fast-check'));
+  cpSync(fastCheck, join(root, 'node_modules', 'fast-check'), { recursive: true });
+  cpSync(realpathSync(join(fastCheck, '..', 'pure-rand')), join(root, 'node_modules', 'pure-rand'), { recursive: true });
   // A third-party backend as its author would publish it: @llama-ops/backend-<name>.
   mkdirSync(join(scope, 'backend-fake'));
   writeFileSync(join(scope, 'backend-fake', 'package.json'), JSON.stringify({ name: '@llama-ops/backend-fake', version: '1.0.0', type: 'module', exports: './index.js' }));
