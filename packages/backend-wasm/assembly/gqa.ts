@@ -1,8 +1,8 @@
 /**
  * Grouped-query attention (flash-attention style, f32), over work units `[start, end)`.
  *
- * Units are tiles (below), taken one after another, or for a decode over K/V rows a page or
- * more apart, block-major: key block 0 of every tile, then block 1... (each tile's state
+ * Units are tiles (below), taken one after another, or for a decode of several tiles over a
+ * large cache, block-major: key block 0 of every tile, then block 1... (each tile's state
  * in its own scratch slot; src/gqa.ts decides and sizes the blocks).
  *
  * Q, K, V and the output are read and written a token at a time, tokens `*RowStride` floats

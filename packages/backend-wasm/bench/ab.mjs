@@ -12,6 +12,9 @@
  * `THREADS=N` (default 1); `CPU=1` times process CPU time instead of wall time (steadier
  * for one thread on a loaded machine: time spent preempted does not count). Prints
  * medians and B/A.
+ * `BW=1` also prints, per GQA shape, the K/V read rate of each build (K/V bytes / median)
+ * beside a read pass over as many bytes in this process (Buffer.compare of two equal
+ * buffers: native memcmp, loads only), its ratio, and ns per key.
  * Both builds' tensors stay resident, so K/V take twice the cache they take in one build.
  */
 import { addRmsnorm, gqa, rmsnorm, rope } from '@llama-ops/core';
@@ -39,7 +42,7 @@ const now = process.env.CPU === '1' ? cpuMs : wallMs;
  * Times `run` on build A's and build B's tensors (`make(backend)`), alternating, and prints
  * the medians. `run` returns the outputs to dispose (outside the timing).
  */
-function compare(name, make, run) {
+function compare(name, make, run, bytes = 0, keysOf = 1) {
   const ta = make(A);
   const tb = make(B);
   const once = (t) => {
@@ -62,7 +65,29 @@ function compare(name, make, run) {
   const ma = median(xa);
   const mb = median(xb);
   console.log(`${name}: A ${ma.toFixed(3)} ms  B ${mb.toFixed(3)} ms  B/A ${(mb / ma).toFixed(3)}`);
+  if (bytes) {
+    const bw = readRate(bytes);
+    const rate = (ms) => bytes / ms / 1e6;
+    const nsKey = (ms) => ((ms * 1e6) / keysOf).toFixed(0);
+    console.log(
+      `  read pass ${bw.toFixed(1)} GB/s; A ${rate(ma).toFixed(1)} GB/s (${((100 * rate(ma)) / bw).toFixed(0)}%, ${nsKey(ma)} ns/key)` +
+        `  B ${rate(mb).toFixed(1)} GB/s (${((100 * rate(mb)) / bw).toFixed(0)}%, ${nsKey(mb)} ns/key)`,
+    );
+  }
   for (const t of [ta, tb]) for (const x of Object.values(t)) x.dispose();
+}
+
+/** Median read rate (GB/s, clock of `now`) of memcmp over two equal buffers of bytes/2 each. */
+function readRate(bytes) {
+  const a = Buffer.alloc(bytes >> 1, 7);
+  const b = Buffer.alloc(bytes >> 1, 7);
+  const xs = [];
+  for (let i = 0; i < 21; i++) {
+    const start = now();
+    Buffer.compare(a, b);
+    xs.push(now() - start);
+  }
+  return ((bytes >> 1) * 2) / median(xs) / 1e6;
 }
 
 if (ops.includes('gqa')) {
@@ -72,7 +97,7 @@ if (ops.includes('gqa')) {
       k: be.tensor(rand(keys * hkv * d, 8), [1, keys, hkv, d]),
       v: be.tensor(rand(keys * hkv * d, 9), [1, keys, hkv, d]),
     });
-    compare(`gqa ${hq}/${hkv}/${d} keys=${keys} queries=${queries}`, make, (t) => gqa(t.q, t.k, t.v, { kvLength: keys, causal: true }));
+    compare(`gqa ${hq}/${hkv}/${d} keys=${keys} queries=${queries}`, make, (t) => gqa(t.q, t.k, t.v, { kvLength: keys, causal: true }), process.env.BW === '1' ? 2 * keys * hkv * d * 4 : 0, keys);
   }
 }
 

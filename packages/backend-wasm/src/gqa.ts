@@ -13,8 +13,8 @@
  * A prefill first packs each (batch, KV head)'s K/V rows contiguously (the `gqaPack`
  * kernel, into the scratch block) when each packed float is reused enough and the copy
  * stays under PACK_MAX_BYTES; decode reads K/V in place (each row is read once anyway).
- * A decode over a large cache whose K rows of one head are a page or more apart runs
- * block-major (key blocks outer, tiles inner; BLOCK_MAJOR_* below).
+ * A decode with more than one tile over a large cache runs block-major (key blocks outer,
+ * tiles inner; BLOCK_MAJOR_* below), whatever the distance between one head's K rows.
  */
 import type { GqaKernelParams } from '@llama-ops/core';
 import { writeGqaParams } from './params.js';
@@ -24,12 +24,6 @@ import type { Runtime } from './runtime.js';
 const TILE_ROWS = 32;
 /** Keys per block of the online softmax (64, 128 and 256 measured within noise; 128 kept). */
 const TILE_K = 128;
-/**
- * Block-major order (decode, see assembly/gqa.ts) when the K rows of one head are at least
- * a page apart (a token: Hkv·d·4 bytes, more for a view of a packed QKV projection), so that
- * tile by tile every key would start a new page.
- */
-const PAGE_BYTES = 4096;
 /**
  * Multiply-adds per tile and key block in block-major order: blocks of about this much work
  * (32 keys for 4 rows at d = 128, 128 keys for one MHA row) keep the per-block overhead
@@ -41,7 +35,14 @@ const PAGE_BYTES = 4096;
  */
 const BLOCK_MAJOR_MACS = 32768;
 /**
- * ...and only when the K/V the call reads reach this size: with 4 MiB (32/8/128 over 512
+ * Block-major order runs when the K/V a decode reads reach this size, for every row stride.
+ * It used to need K rows of one head a page (4 KiB) apart; below that (32/8/64: 2 KiB,
+ * 32/4/64: 1 KiB) each tile's pass streamed the whole cache on its own, Hkv passes of
+ * strided 256-byte reads, and the cost per key grew with the cache (issue 18). Dropping the
+ * stride condition, bench/ab.mjs CPU=1 medians, 1 thread, shared 2-core host at load 9-14:
+ * 32/8/64 over 8192 keys 0.775x, over 32768 0.70-0.72x; 32/4/64 over 8192 0.89x, over
+ * 32768 0.85x; rows already block-major or under this size (2048 keys) unchanged (0.97-1.02).
+ * Measured before: with 4 MiB (32/8/128 over 512
  * keys, in L2/L3) block-major order measured 4% slower, with 8 MiB even, from 16 MiB on
  * faster (9% at 16 MiB, 12% for 64 MiB of MHA, 27% for 32/8/128 over 8192 keys; 1 thread).
  */
@@ -126,10 +127,10 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>): void {
   const units = p.batch * p.headsKV * headChunks * qTiles;
   // K/V bytes the call reads (each batch's visible keys, every KV head).
   const kvBytes = keys * p.headsKV * (p.headDim + p.headDimV) * 4;
-  // Decode (one query tile) over K rows a page or more apart: key blocks outer, tiles inner
+  // Decode (one query tile) over a large cache: key blocks outer, tiles inner
   // (see assembly/gqa.ts), with one scratch slot per tile a call takes: on the pool each
   // grab is ceil(units / threads) tiles.
-  const blockMajor = qTiles === 1 && units > 1 && p.layout.k.rowStride * 4 >= PAGE_BYTES && kvBytes >= BLOCK_MAJOR_MIN_BYTES;
+  const blockMajor = qTiles === 1 && units > 1 && kvBytes >= BLOCK_MAJOR_MIN_BYTES;
   const perCall = blockMajor ? (rt.parallel(units, workNs) ? Math.ceil(units / rt.threads) : units) : 1;
   const rows = tileQ * headChunk;
   const tileK = blockMajor

@@ -158,8 +158,9 @@ describe.each([1, 2])('wasm backend, %i thread(s)', (threads) => {
       ['decode, 5-head groups (4 rows + 1), d 12, 45 keys', { q: [1, 1, 10, 12], kv: [45, 2, 12] }],
       ['decode, 6-head groups (4 rows + 2), 70 keys', { q: [1, 1, 12, 8], kv: [70, 2, 8] }],
       ['MHA prefill with a window (rows alone in masked blocks), dv 9', { q: [1, 40, 3, 8], kv: [40, 3, 9], opts: { window: 7 } }],
-      // Block-major order: one query tile, K rows a page or more apart (Hkv·d·4 >= 4096) and
-      // at least 16 MiB of visible K/V, hence these sizes. Key blocks of 32-128 keys across
+      // Block-major order: one query tile per KV head (or head chunk) and at least 16 MiB of
+      // visible K/V, hence these sizes, for any distance between one head's K rows (2 KiB at
+      // 32/8/64 and 1 KiB at 32/4/64 took one strided pass per head before issue 18). Key blocks of 32-128 keys across
       // all tiles, NaN past kvLength, ragged batches (tiles that run out of keys early), a
       // window (blocks from jStart), a causal block of queries, sinks and softcap; on 2
       // threads each grab is half the tiles.
@@ -167,6 +168,9 @@ describe.each([1, 2])('wasm backend, %i thread(s)', (threads) => {
       ['block-major decode, ragged batch [41, 2300], MHA 8/8/128', { q: [2, 1, 8, 128], kv: [2400, 8, 128], opts: { kvLength: [41, 2300] }, garbage: true }],
       ['block-major decode, MHA 32/32/128, window 520 of 700 keys', { q: [1, 1, 32, 128], kv: [700, 32, 128], opts: { window: 520 } }],
       ['block-major causal block of 3 queries × 4-head groups', { q: [1, 3, 32, 128], kv: [2100, 8, 128] }],
+      ['block-major decode 32/8/64 (2 KiB rows), NaN past kvLength 4100', { q: [1, 1, 32, 64], kv: [4200, 8, 64], opts: { kvLength: [4100] }, garbage: true }],
+      ['block-major decode 32/4/64 (1 KiB rows), ragged batch [100, 8200]', { q: [2, 1, 32, 64], kv: [8300, 4, 64], opts: { kvLength: [100, 8200] }, garbage: true }],
+      ['block-major decode 32/8/64, window 4200 of 4400 keys', { q: [1, 1, 32, 64], kv: [4400, 8, 64], opts: { window: 4200 } }],
       ['block-major decode with sinks and softcap, dv 96', { q: [1, 1, 16, 128], kv: [2400, 8, 96], opts: { softcap: 30, sinks: Array.from({ length: 16 }, (_, i) => i / 4 - 2) } }],
       // Tiles of 16+ rows with rows left past the 16-row blocks: 24 (16 + 8) and 28 (16 + 8 + 4).
       ['prefill, 12-head groups (24-row tiles), 133 keys', { q: [1, 133, 24, 16], kv: [133, 2, 16] }],
