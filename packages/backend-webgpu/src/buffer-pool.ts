@@ -33,6 +33,8 @@ export function sizeClass(bytes: number): number {
 export class BufferPool {
   readonly #device: GPUDevice;
   readonly #free = new Map<string, GPUBuffer[]>();
+  /** Buffers handed out and not yet released. */
+  readonly #live = new Set<GPUBuffer>();
   readonly #sizes = new WeakMap<GPUBuffer, number>();
   #freeBytes = 0;
   readonly #maxFreeBytes: number;
@@ -56,10 +58,12 @@ export class BufferPool {
     if (reused) {
       this.#freeBytes -= size;
       this.stats.reused++;
+      this.#live.add(reused);
       return { buffer: reused, fresh: false };
     }
     const buffer = this.#device.createBuffer({ size, usage, label });
     this.#sizes.set(buffer, size);
+    this.#live.add(buffer);
     this.stats.bytesAllocated += size;
     this.stats.buffers++;
     return { buffer, fresh: true };
@@ -69,6 +73,7 @@ export class BufferPool {
   release(buffer: GPUBuffer, bytes: number): void {
     const size = this.#sizes.get(buffer) ?? buffer.size;
     this.stats.bytesUsed -= bytes;
+    this.#live.delete(buffer);
     const key = `${size}:${buffer.usage}`;
     let list = this.#free.get(key);
     if (!list) this.#free.set(key, (list = []));
@@ -88,6 +93,21 @@ export class BufferPool {
         b.destroy();
       }
     }
+  }
+
+  /**
+   * Destroy every buffer this pool made, live ones included (the backend is being disposed:
+   * its tensors are unusable from now on). Callers' wrapped buffers never come from here.
+   */
+  destroyAll(): void {
+    this.clear();
+    for (const b of this.#live) {
+      this.stats.bytesAllocated -= this.#sizes.get(b) ?? b.size;
+      this.stats.buffers--;
+      b.destroy();
+    }
+    this.#live.clear();
+    this.stats.bytesUsed = 0;
   }
 
   /** Destroy every free buffer (live ones stay with their owners). */

@@ -11,18 +11,24 @@
  * any later writeBuffer/clear is ordered after the work that used it.
  */
 import type { DType } from '@llama-ops/core';
-import { DeviceLostError } from '@llama-ops/core';
+import { DeviceLostError, ValueError, float32ToFloat16Bits } from '@llama-ops/core';
 import { BufferPool } from './buffer-pool.js';
 import { UNIFORM_BUFFER_BYTES, type UniformLayout, type UniformSchema, type UniformValues } from './uniforms.js';
 
-/** The storage handle of a WebGPU tensor. */
+/**
+ * The storage handle of a WebGPU tensor: a whole GPU buffer. Tensors that are views, and
+ * wrapped buffers at an offset, share it; where their elements start is an element offset
+ * the kernels take as a uniform (core's `OperandLayout`), never a binding offset.
+ */
 export interface GpuTensor {
   readonly buffer: GPUBuffer;
-  /** Element count. */
+  /** Element count (for a wrapped buffer: the elements it can hold). */
   readonly size: number;
   readonly dtype: DType;
-  /** Bytes bound for this tensor (element bytes rounded up to 4). */
+  /** Bytes bound for this tensor (element bytes rounded up to 4; a wrapped buffer's size rounded down to 4). */
   readonly bytes: number;
+  /** A caller's buffer (`backend.fromGPUBuffer`): never destroyed, pooled or cleared by this package. */
+  readonly external: boolean;
   freed: boolean;
 }
 
@@ -33,6 +39,22 @@ export type Binding = GpuTensor | GPUBuffer;
 export const bytesPerElement = (dtype: DType): number => (dtype === 'f16' ? 2 : 4);
 /** Bytes bound for `size` elements (storage bindings must be a multiple of 4 bytes). */
 export const bindBytes = (size: number, dtype: DType): number => Math.ceil((size * bytesPerElement(dtype)) / 4) * 4;
+
+/** A scratch or internal buffer seen as a tensor of `dtype` (for the copy kernel). */
+export function bufferTensor(buffer: GPUBuffer, bytes: number, dtype: DType): GpuTensor {
+  return { buffer, size: Math.floor(bytes / bytesPerElement(dtype)), dtype, bytes, external: false, freed: false };
+}
+
+/** A caller's buffer that belongs to another GPUDevice. */
+function foreignBufferError(op: string, detail?: string): ValueError {
+  return new ValueError({
+    op,
+    argument: 'buffer',
+    expected: "a GPUBuffer of this backend's GPUDevice (backend.fromGPUBuffer)",
+    actual: `a buffer of another GPUDevice${detail ? ` (the device reported: ${detail})` : ''}`,
+    hint: 'create the backend on the device that made your buffers: createBackend({ device })',
+  });
+}
 
 /** Submit after this many passes even within one task, to bound encoder size. */
 const MAX_PASSES_PER_SUBMIT = 128;
@@ -69,6 +91,15 @@ export class GpuContext {
   #flushQueued = false;
   readonly #pendingRejects = new Set<(err: Error) => void>();
   #timing: { querySet: GPUQuerySet; capacity: number; used: number; resolved: Array<Promise<BigInt64Array>> } | null = null;
+  #halfBits = new Uint16Array(0);
+  #probeLayout: GPUBindGroupLayout | null = null;
+  /** Device checks of wrapped buffers still in flight. */
+  readonly #deviceChecks = new Map<GPUBuffer, Promise<void>>();
+  /** Wrapped buffers used by ops while their device check was still in flight. */
+  readonly #unverifiedUsed = new Set<GPUBuffer>();
+  /** Wrapped buffers found to belong to another device. */
+  readonly #foreign = new WeakSet<GPUBuffer>();
+  #foreignSeen = false;
 
   constructor(options: ContextOptions) {
     this.device = options.device;
@@ -219,12 +250,17 @@ export class GpuContext {
     return [Math.ceil(count / y), y];
   }
 
-  /** Read `bytes` of `buffer` after all pending work. Rejects with DeviceLostError on loss. */
-  async readBytes(buffer: GPUBuffer, bytes: number, op: string): Promise<ArrayBuffer> {
+  /**
+   * Copy `bytes` of `buffer` from `byteOffset` (both multiples of 4) into a pooled staging
+   * buffer after all pending work, map it, and hand the mapped bytes to `consume` (valid only
+   * during the call: convert or copy out of it). Rejects with DeviceLostError on loss, and
+   * with the device's validation errors, if any were reported.
+   */
+  async readback<T>(buffer: GPUBuffer, byteOffset: number, bytes: number, op: string, consume: (mapped: ArrayBuffer) => T): Promise<T> {
     this.checkLive(op);
     const usage = GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
     const { buffer: staging } = this.pool.acquire(bytes, usage, 'staging');
-    this.encoder().copyBufferToBuffer(buffer, 0, staging, 0, bytes);
+    this.encoder().copyBufferToBuffer(buffer, byteOffset, staging, 0, bytes);
     this.flush();
     let reject!: (err: Error) => void;
     const lost = new Promise<never>((_, r) => (reject = r));
@@ -242,14 +278,107 @@ export class GpuContext {
       this.#pendingRejects.delete(reject);
     }
     if (this.lost) throw this.lostError(op);
-    const out = staging.getMappedRange(0, bytes).slice(0);
-    staging.unmap();
-    this.pool.release(staging, bytes);
-    if (this.errors.length > 0) {
-      const msg = this.errors.splice(0).join('; ');
-      throw new Error(`webgpu: the device reported an error (a bug in @llama-ops/backend-webgpu): ${msg}`);
+    let result: T;
+    try {
+      result = consume(staging.getMappedRange(0, bytes));
+    } finally {
+      staging.unmap();
+      this.pool.release(staging, bytes);
     }
-    return out;
+    await this.#verifyDevice(op);
+    this.#throwDeviceErrors(op);
+    return result;
+  }
+
+  /** Read `bytes` of `buffer` (from offset 0) after all pending work, as a new ArrayBuffer. */
+  readBytes(buffer: GPUBuffer, bytes: number, op: string): Promise<ArrayBuffer> {
+    return this.readback(buffer, 0, bytes, op, (mapped) => mapped.slice(0));
+  }
+
+  /** True while encoded work waits in the pending encoder (not yet submitted). */
+  get pending(): boolean {
+    return this.#encoder !== null;
+  }
+
+  /**
+   * `data` narrowed to f16 bits in a host array this context reuses (valid until the next
+   * call), padded with a zero to an even length so its byte length is a multiple of 4.
+   */
+  float16Bits(data: Float32Array): Uint16Array {
+    const n = data.length + (data.length % 2);
+    if (this.#halfBits.length < n) this.#halfBits = new Uint16Array(Math.max(n, 2 * this.#halfBits.length));
+    const bits = this.#halfBits.subarray(0, n);
+    for (let i = 0; i < data.length; i++) bits[i] = float32ToFloat16Bits(data[i]);
+    if (n > data.length) bits[data.length] = 0;
+    return bits;
+  }
+
+  /**
+   * Start checking that a caller's `buffer` belongs to this device. WebGPU offers no
+   * synchronous way to ask (a GPUBuffer does not name its device): a bind group made with
+   * it inside an error scope fails validation when it is foreign, which is known a moment
+   * later. From then on, ops given the buffer throw {@link ValueError}; the read or sync that
+   * follows ops that used it before that (their submit failed validation as a whole) rejects
+   * with the same error.
+   */
+  checkDevice(buffer: GPUBuffer): void {
+    this.#probeLayout ??= this.device.createBindGroupLayout({
+      label: 'device-check',
+      entries: [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'read-only-storage' } }],
+    });
+    this.device.pushErrorScope('validation');
+    this.device.createBindGroup({ layout: this.#probeLayout, entries: [{ binding: 0, resource: { buffer, offset: 0, size: 4 } }] });
+    const check = this.device.popErrorScope().then(
+      (error) => {
+        if (error) {
+          this.#foreign.add(buffer);
+          this.#foreignSeen = true;
+        }
+      },
+      () => undefined,
+    );
+    this.#deviceChecks.set(buffer, check);
+    void check.then(() => this.#deviceChecks.delete(buffer));
+  }
+
+  /**
+   * Throw {@link ValueError} when one of `tensors` wraps a buffer known to belong to another
+   * device; note those whose check is still in flight (see {@link checkDevice}).
+   */
+  assertSameDevice(op: string, tensors: ReadonlyArray<GpuTensor | null>): void {
+    if (!this.#foreignSeen && this.#deviceChecks.size === 0) return;
+    for (const t of tensors) {
+      if (!t?.external) continue;
+      if (this.#foreign.has(t.buffer)) throw foreignBufferError(op);
+      if (this.#deviceChecks.has(t.buffer)) this.#unverifiedUsed.add(t.buffer);
+    }
+  }
+
+  /** Throw {@link ValueError} when `buffer` is known to belong to another device. */
+  assertNotForeign(op: string, buffer: GPUBuffer): void {
+    if (this.#foreignSeen && this.#foreign.has(buffer)) throw foreignBufferError(op);
+  }
+
+  /** Wait for the device checks; reject when ops used a foreign buffer before its check ended. */
+  async #verifyDevice(op: string): Promise<void> {
+    while (this.#deviceChecks.size > 0) await Promise.all([...this.#deviceChecks.values()]);
+    if (this.#unverifiedUsed.size === 0) return;
+    const spoiled = [...this.#unverifiedUsed].some((b) => this.#foreign.has(b));
+    this.#unverifiedUsed.clear();
+    if (!spoiled) return;
+    // The submit that used it failed validation; its errors are this one's, not a bug's.
+    await this.device.queue.onSubmittedWorkDone().catch(() => undefined);
+    this.errors.splice(0);
+    throw foreignBufferError(op);
+  }
+
+  /** Surface validation errors the device reported since the last read. */
+  #throwDeviceErrors(op: string): void {
+    if (this.errors.length === 0) return;
+    const msg = this.errors.splice(0).join('; ');
+    // A submit that used a caller's buffer of another device fails validation as a whole.
+    if (this.#foreignSeen) throw foreignBufferError(op, msg);
+    throw new Error(`webgpu: the device reported an error (a bug in @llama-ops/backend-webgpu): ${msg}`);
   }
 
   /** Resolve once everything submitted so far has finished. */
@@ -269,6 +398,7 @@ export class GpuContext {
       this.#pendingRejects.delete(reject);
     }
     if (this.lost) throw this.lostError(op);
+    await this.#verifyDevice(op);
   }
 
   /** Start recording GPU timestamps around every pass (needs `timestamp-query`). */
@@ -328,11 +458,14 @@ export class GpuContext {
     return { gpuMs: Number(ns) / 1e6, passes };
   }
 
-  /** Release cached state (the device itself is destroyed by the owner). */
+  /**
+   * Release cached state and every buffer this context made (the device itself is destroyed
+   * by its owner). Buffers wrapped from the caller are left alone.
+   */
   dispose(): void {
     this.#pipelines.clear();
     for (const b of this.#uniformFree) b.destroy();
     this.#uniformFree.length = 0;
-    this.pool.clear();
+    this.pool.destroyAll();
   }
 }

@@ -6,10 +6,19 @@
  *
  * @packageDocumentation
  */
-export { createBackend, webgpuKernelsOf, WebGpuKernels, type WebGpuBackendOptions } from './backend.js';
+export { createBackend, flush, webgpuKernelsOf, WebGpuKernels, type WebGpuBackendOptions } from './backend.js';
 export type { DeviceOptions } from './device.js';
 export type { PoolStats } from './buffer-pool.js';
 export type { GpuTensor } from './context.js';
 export { timeGpu, type GpuTiming } from './timing.js';
 export { gqaKernelFor } from './kernels/gqa.js';
 export { shaderVariants, type ShaderVariant } from './kernels/variants.js';
+
+declare module '@llama-ops/core' {
+  /**
+   * With this package's types loaded, core's opaque GPU buffer handle is WebGPU's `GPUBuffer`:
+   * `tensor.gpuBuffer` is a `GPUBuffer | undefined` and `backend.fromGPUBuffer()` takes one.
+   */
+  // biome-ignore lint/suspicious/noEmptyInterface: declaration merging with core's handle
+  interface GpuBufferHandle extends GPUBuffer {}
+}

@@ -6,17 +6,12 @@
 import { addRmsnorm, createKVCache, gqa, rmsnorm, rope, UnsupportedError, type Backend, type DType } from '@llama-ops/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend, timeGpu, webgpuKernelsOf, type WebGpuBackendOptions } from '../src/index.js';
-import { gqaRef, maxRelError, randn, rmsnormRef, ropeRef, type GqaRefArgs } from './reference.js';
+import { gqaRef, maxRelError, randn, rmsnormRef, ropeRef, TOL, type GqaRefArgs } from './reference.js';
 
 export interface SuiteOptions {
   /** The project promises shader-f16 (lavapipe): f16 must then be offered, not skipped. */
   expectF16: boolean;
 }
-
-const TOL = {
-  f32: { rmsnorm: 1e-5, rope: 2e-6, gqa: 1e-4 },
-  f16: { rmsnorm: 2e-3, rope: 2e-3, gqa: 5e-3 },
-};
 
 /** f16 storage rounds inputs: references are computed from the rounded inputs. */
 async function stored(be: Backend, data: Float32Array, shape: number[], dtype: DType) {

@@ -1,3 +1,4 @@
+import { float16BitsToFloat32, float32ToFloat16Bits } from '@llama-ops/core';
 import { referenceAddRmsnorm, referenceGqa, referenceRope } from '@llama-ops/conformance/reference';
 
 /** Seeded inputs and float64 references for this package's kernel tests. */
@@ -87,4 +88,41 @@ export function maxRelError(got: ArrayLike<number>, want: ArrayLike<number>, den
     }
   }
   return { worst, at, got: got[at], want: want[at] };
+}
+
+/** SPEC.md's tolerances against the float64 reference, per storage dtype. */
+export const TOL = {
+  f32: { rmsnorm: 1e-5, rope: 2e-6, gqa: 1e-4 },
+  f16: { rmsnorm: 2e-3, rope: 2e-3, gqa: 5e-3 },
+} as const;
+
+/** `data` rounded to f16 and back (what f16 storage holds), or as is for f32. */
+export function stored16(data: Float32Array, dtype: 'f32' | 'f16'): Float32Array {
+  return dtype === 'f32' ? data : Float32Array.from(data, (v) => float16BitsToFloat32(float32ToFloat16Bits(v)));
+}
+
+/**
+ * `rows` rows of `rowLength` values from `data`, placed at `offset` with `rowStride` in a
+ * new array of `total` elements whose other elements are `fill`.
+ */
+export function placeRows(data: ArrayLike<number>, rowLength: number, offset: number, rowStride: number, total: number, fill: number): Float32Array {
+  const out = new Float32Array(total).fill(fill);
+  for (let r = 0; r < data.length / rowLength; r++) for (let i = 0; i < rowLength; i++) out[offset + r * rowStride + i] = data[r * rowLength + i];
+  return out;
+}
+
+/** The rows {@link placeRows} placed, read back out of `base`. */
+export function takeRows(base: ArrayLike<number>, rows: number, rowLength: number, offset: number, rowStride: number): Float32Array {
+  const out = new Float32Array(rows * rowLength);
+  for (let r = 0; r < rows; r++) for (let i = 0; i < rowLength; i++) out[r * rowLength + i] = base[offset + r * rowStride + i];
+  return out;
+}
+
+/** Indices of `base` outside the rows of a view that no longer hold `fill`. */
+export function changedGaps(base: ArrayLike<number>, rows: number, rowLength: number, offset: number, rowStride: number, fill: number): number[] {
+  const inside = new Uint8Array(base.length);
+  for (let r = 0; r < rows; r++) inside.fill(1, offset + r * rowStride, offset + r * rowStride + rowLength);
+  const changed: number[] = [];
+  for (let i = 0; i < base.length; i++) if (!inside[i] && !(base[i] === fill || (Number.isNaN(fill) && Number.isNaN(base[i])))) changed.push(i);
+  return changed;
 }

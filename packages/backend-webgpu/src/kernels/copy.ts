@@ -1,12 +1,16 @@
 /**
- * Copy (the KV-cache append): `dst[dstOffset ..] = src[srcOffset .. + count]`.
+ * Copy `rows` rows of `count` elements from one storage region to another: KV-cache appends,
+ * views made dense or written back, strided reads and writes of tensors.
  *
- * Algorithm: a DMA `copyBufferToBuffer` when both byte offsets and the byte count are
- * multiples of 4 and the buffers differ (always for f32; for f16 when offsets and count
- * are even); otherwise a one-thread-per-element shader. An overlapping copy within one
- * buffer goes through a scratch buffer.
+ * Algorithm: one `copyBufferToBuffer` (the copy engine, no pipeline) for a single run between
+ * two buffers when the byte offsets and length are multiples of 4 and the buffers' usages allow
+ * it (COPY_SRC on the source, COPY_DST on the destination: a caller's wrapped buffer may have
+ * neither); otherwise a shader with one thread per element, offsets and row strides in
+ * uniforms. When source and destination are the same buffer, the shader binds it once, read-
+ * write (WebGPU rejects a writable binding that aliases another one); core never asks for
+ * overlapping ranges in one call, so no thread reads what another writes.
  *
- * Speed: the DMA path runs at copy-engine bandwidth and needs no pipeline.
+ * Speed: the DMA path runs at copy-engine bandwidth; the shader is memory-bound.
  */
 import type { CopyKernelParams, DType } from '@llama-ops/core';
 import { bytesPerElement, type GpuContext, type GpuTensor } from '../context.js';
@@ -17,49 +21,74 @@ const WG = 64;
 
 /** The copy shader's uniforms (elements, not bytes). */
 export const COPY_UNIFORMS = defineUniforms('Params', {
+  /** Elements per row. */
   count: 'u32',
+  rows: 'u32',
   srcOffset: 'u32',
+  srcRowStride: 'u32',
   dstOffset: 'u32',
+  dstRowStride: 'u32',
 });
 
-export const copyKey = (dtype: DType): string => `copy:${dtype}`;
+/** What changes the copy shader. */
+export interface CopyVariant {
+  dtype: DType;
+  /** Source and destination are one buffer, bound once (read-write). */
+  sharedBuffer: boolean;
+}
 
-export function copyWgsl(dtype: DType): string {
-  return `${storageHeader(dtype)}
-${COPY_UNIFORMS.wgsl}
-@group(0) @binding(0) var<storage, read> src: array<T>;
+export const copyKey = (v: CopyVariant): string => `copy:${v.dtype}:${v.sharedBuffer ? 'shared' : 'two'}`;
+
+export function copyWgsl(v: CopyVariant): string {
+  const bindings = v.sharedBuffer
+    ? `@group(0) @binding(0) var<storage, read_write> src: array<T>;
+@group(0) @binding(1) var<uniform> u: Params;`
+    : `@group(0) @binding(0) var<storage, read> src: array<T>;
 @group(0) @binding(1) var<storage, read_write> dst: array<T>;
-@group(0) @binding(2) var<uniform> u: Params;
+@group(0) @binding(2) var<uniform> u: Params;`;
+  return `${storageHeader(v.dtype)}
+${COPY_UNIFORMS.wgsl}
+${bindings}
 ${entry(WG, false)}
   let i = group * ${WG}u + lid;
-  if (i >= u.count) { return; }
-  dst[u.dstOffset + i] = src[u.srcOffset + i];
+  let r = i / u.count;
+  if (r >= u.rows) { return; }
+  let c = i - r * u.count;
+  ${v.sharedBuffer ? 'src' : 'dst'}[u.dstOffset + r * u.dstRowStride + c] = src[u.srcOffset + r * u.srcRowStride + c];
 }
 `;
 }
 
-function copyRange(ctx: GpuContext, src: GPUBuffer, srcBytes: number, srcOffset: number, dst: GPUBuffer, dstBytes: number, dstOffset: number, count: number, dtype: DType): void {
-  const e = bytesPerElement(dtype);
-  if (src !== dst && (srcOffset * e) % 4 === 0 && (dstOffset * e) % 4 === 0 && (count * e) % 4 === 0) {
-    ctx.encoder().copyBufferToBuffer(src, srcOffset * e, dst, dstOffset * e, count * e);
-    return;
-  }
-  const pipeline = ctx.pipeline(copyKey(dtype), () => copyWgsl(dtype));
-  const uniforms = ctx.uniforms(COPY_UNIFORMS, { count, srcOffset, dstOffset });
-  const s: GpuTensor = { buffer: src, size: 0, dtype, bytes: srcBytes, freed: false };
-  const d: GpuTensor = { buffer: dst, size: 0, dtype, bytes: dstBytes, freed: false };
-  ctx.dispatch(pipeline, [s, d, uniforms], ctx.grid(Math.ceil(count / WG)), 'copy');
-}
+const usable = (buffer: GPUBuffer, usage: number): boolean => (buffer.usage & usage) !== 0;
 
 export function encodeCopy(ctx: GpuContext, p: CopyKernelParams<GpuTensor>): void {
-  if (p.count === 0) return;
-  if (p.src.buffer === p.dst.buffer) {
-    // Same buffer: copyBufferToBuffer refuses it, and a shader would race on overlap.
-    const bytes = Math.ceil((p.count * bytesPerElement(p.dtype)) / 4) * 4;
-    const tmp = ctx.scratch(bytes);
-    copyRange(ctx, p.src.buffer, p.src.bytes, p.srcOffset, tmp, bytes, 0, p.count, p.dtype);
-    copyRange(ctx, tmp, bytes, 0, p.dst.buffer, p.dst.bytes, p.dstOffset, p.count, p.dtype);
+  if (p.count === 0 || p.rows === 0) return;
+  const e = bytesPerElement(p.dtype);
+  const oneRun = p.rows === 1 || (p.srcRowStride === p.count && p.dstRowStride === p.count);
+  const n = oneRun ? p.rows * p.count : p.count;
+  if (
+    oneRun &&
+    p.src.buffer !== p.dst.buffer &&
+    (p.srcOffset * e) % 4 === 0 &&
+    (p.dstOffset * e) % 4 === 0 &&
+    (n * e) % 4 === 0 &&
+    usable(p.src.buffer, GPUBufferUsage.COPY_SRC) &&
+    usable(p.dst.buffer, GPUBufferUsage.COPY_DST)
+  ) {
+    ctx.encoder().copyBufferToBuffer(p.src.buffer, p.srcOffset * e, p.dst.buffer, p.dstOffset * e, n * e);
     return;
   }
-  copyRange(ctx, p.src.buffer, p.src.bytes, p.srcOffset, p.dst.buffer, p.dst.bytes, p.dstOffset, p.count, p.dtype);
+  const v: CopyVariant = { dtype: p.dtype, sharedBuffer: p.src.buffer === p.dst.buffer };
+  const pipeline = ctx.pipeline(copyKey(v), () => copyWgsl(v));
+  const rows = oneRun ? 1 : p.rows;
+  const uniforms = ctx.uniforms(COPY_UNIFORMS, {
+    count: n,
+    rows,
+    srcOffset: p.srcOffset,
+    srcRowStride: oneRun ? n : p.srcRowStride,
+    dstOffset: p.dstOffset,
+    dstRowStride: oneRun ? n : p.dstRowStride,
+  });
+  const bindings = v.sharedBuffer ? [p.src, uniforms] : [p.src, p.dst, uniforms];
+  ctx.dispatch(pipeline, bindings, ctx.grid(Math.ceil((rows * n) / WG)), 'copy');
 }

@@ -111,7 +111,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
 
   var qv: array<vec4<f32>, D4>;
   var o: array<vec4<f32>, DV4>;
-  let qrow = select(0u, (b * u.seqQ + qi) * u.headsQ + h, valid);
+  let qtok = select(0u, b * u.seqQ + qi, valid);
+  let qh = select(0u, h, valid);
+  let qrow = q_row(qtok, qh);
   for (var c = 0u; c < D4; c++) { qv[c] = load_q(qrow, c) * u.scale; }
   for (var c = 0u; c < DV4; c++) { o[c] = vec4<f32>(0.0); }
   var m = NEG;
@@ -122,11 +124,11 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     // Load the K/V tile once for every query row of the workgroup; slots past hi stay 0.
     for (var e = lid; e < BK * D4; e += ${wg}u) {
       let j = t0 + i32(e / D4);
-      kt[e] = select(vec4<f32>(0.0), load_k((b * u.seqKV + u32(min(j, hi - 1))) * u.headsKV + kvh, e % D4), j < hi);
+      kt[e] = select(vec4<f32>(0.0), load_k(k_row(b * u.seqKV + u32(min(j, hi - 1)), kvh), e % D4), j < hi);
     }
     for (var e = lid; e < BK * DV4; e += ${wg}u) {
       let j = t0 + i32(e / DV4);
-      vt[e] = select(vec4<f32>(0.0), load_v((b * u.seqKV + u32(min(j, hi - 1))) * u.headsKV + kvh, e % DV4), j < hi);
+      vt[e] = select(vec4<f32>(0.0), load_v(v_row(b * u.seqKV + u32(min(j, hi - 1)), kvh), e % DV4), j < hi);
     }
     workgroupBarrier();
     // One key at a time. The loop bound depends on the tile, never a constant, so compilers
@@ -168,7 +170,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
 
   if (!valid) { return; }
   let inv = select(0.0, 1.0 / l, l > 0.0);
-  let obase = ((b * u.seqQ + qi) * u.headsQ + h) * DV;
+  let obase = out_at(b * u.seqQ + qi, h);
   for (var c = 0u; c < DV4; c++) {
     let r = o[c] * inv;
     for (var e = 0u; e < 4u; e++) {
@@ -187,7 +189,7 @@ export function encodeFlashAttention(ctx: GpuContext, p: GqaKernelParams<GpuTens
   const groups = p.batch * p.headsKV * qtiles * hchunks;
   const pipeline = ctx.pipeline(flashAttentionKey(v), () => flashAttentionWgsl(v));
   const meta = gqaMeta(ctx, p);
-  const uniforms = ctx.uniforms(FLASH_ATTENTION_UNIFORMS, { ...gqaCommonUniforms(p), queryTiles: qtiles, headChunks: hchunks, workgroups: groups });
+  const uniforms = ctx.uniforms(FLASH_ATTENTION_UNIFORMS, { ...gqaCommonUniforms(p, v), queryTiles: qtiles, headChunks: hchunks, workgroups: groups });
   const bindings = gqaBindings(gqaBindingNames(v, BINDINGS), { q: p.q, k: p.k, v: p.v, out: p.out, lens: meta, u: uniforms, mask: p.mask, sinks: p.sinks });
   ctx.dispatch(pipeline, bindings, ctx.grid(groups), 'gqa-prefill');
 }

@@ -121,7 +121,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let r = e / D4;
     let qi = r / u.group;
     let h = kvh * u.group + r % u.group;
-    qs[e] = select(vec4<f32>(0.0), load_q(min((b * u.seqQ + qi) * u.headsQ + h, u.batch * u.seqQ * u.headsQ - 1u), e % D4) * u.scale, r < rows);
+    qs[e] = select(vec4<f32>(0.0), load_q(q_row(b * u.seqQ + min(qi, u.seqQ - 1u), h), e % D4) * u.scale, r < rows);
   }
   workgroupBarrier();
 
@@ -131,7 +131,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     var acc: array<f32, R>;
     for (var r = 0u; r < R; r++) { acc[r] = 0.0; }   // explicit: one declaration per loop trip
     if (j < end) {
-      let krow = (b * u.seqKV + u32(j)) * u.headsKV + kvh;
+      let krow = k_row(b * u.seqKV + u32(j), kvh);
       // u.keyVec4s (= D4), not the constant: the loop stays a loop (unrolled with the row loop
       // inside, this shader took lavapipe's LLVM ~3 s to compile; a loop: ~0.3 s).
       for (var c = 0u; c < u.keyVec4s; c++) {
@@ -182,7 +182,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     for (var kk = kpart; kk < CHUNK; kk += PARTS) {
       let j = start + i32(kk);
       if (j >= end) { break; }
-      let vv = load_v((b * u.seqKV + u32(j)) * u.headsKV + kvh, c);
+      let vv = load_v(v_row(b * u.seqKV + u32(j), kvh), c);
       for (var r = 0u; r < R; r++) {
         let x = sc[r * CHUNK + kk];
         accv[r] += select(vec4<f32>(0.0), x * vv, !(x < 0.0));   // never 0 * NaN
@@ -241,7 +241,7 @@ ${entry(WG, false)}
     }
   }
   let res = o * select(0.0, 1.0 / l, l > 0.0);
-  let obase = ((b * u.seqQ + qi) * u.headsQ + h) * DV + c * 4u;
+  let obase = out_at(b * u.seqQ + qi, h) + c * 4u;
   for (var e = 0u; e < 4u; e++) {
     if (c * 4u + e < DV) { out[obase + e] = T(res[e]); }
   }
@@ -273,7 +273,7 @@ export function encodeFlashDecoding(ctx: GpuContext, p: GqaKernelParams<GpuTenso
   const meta = gqaMeta(ctx, p);
   const buffers = { q: p.q, k: p.k, v: p.v, out: p.out, lens: meta, mask: p.mask, sinks: p.sinks, part };
   const pass1 = ctx.pipeline(flashDecodingKey(v), () => flashDecodingWgsl(v));
-  const split = { ...gqaCommonUniforms(p), splits, queryRows: rowsUsed, mlOffset: mlBase };
+  const split = { ...gqaCommonUniforms(p, v), splits, queryRows: rowsUsed, mlOffset: mlBase };
   const u1 = ctx.uniforms(FLASH_DECODING_UNIFORMS, { ...split, keyStart: lo, workgroups: groups, keyVec4s: Math.ceil(p.headDim / 4) });
   ctx.dispatch(pass1, gqaBindings(gqaBindingNames(v, PASS1), { ...buffers, u: u1 }), ctx.grid(groups), 'gqa-decode');
   const pass2 = ctx.pipeline(flashCombineKey(v), () => flashCombineWgsl(v));

@@ -2,9 +2,14 @@
  * WGSL shared by the two attention kernels (flash-attention for prefill, split-KV flash
  * decoding for decode): the uniform members every attention shader has
  * ({@link GQA_COMMON_UNIFORMS}, first in each kernel's own layout, which adds its members
- * after them), q/k/v loads as vec4<f32> (from vec4 storage when the head dims are
- * multiples of 4, else four guarded scalar loads so any head dim works), Gemma-2
- * soft-capping, the additive mask with broadcast, and visibility.
+ * after them), q/k/v loads as vec4<f32> (from vec4 storage when the head dims and the
+ * operands' element offsets and row strides are multiples of 4, else four guarded scalar
+ * loads so any head dim and any view works), Gemma-2 soft-capping, the additive mask with
+ * broadcast, and visibility.
+ *
+ * Views: q, k, v and out are whole buffers; token t, head h of q starts at element
+ * `qStart + t * qStride + h * D` (in vec4s on the vec4 path), as core's `OperandLayout` says,
+ * so q, k and v may be views of one packed QKV projection without a copy.
  */
 import type { DType, GqaKernelParams } from '@llama-ops/core';
 import type { Binding, GpuContext, GpuTensor } from '../context.js';
@@ -21,7 +26,6 @@ export const GQA_COMMON_UNIFORMS = {
   batch: 'u32',
   seqQ: 'u32',
   seqKV: 'u32',
-  headsQ: 'u32',
   headsKV: 'u32',
   /** headsQ / headsKV. */
   group: 'u32',
@@ -34,15 +38,29 @@ export const GQA_COMMON_UNIFORMS = {
   maskBatchStride: 'u32',
   /** Mask elements from one head to the next (0: broadcast over heads). */
   maskHeadStride: 'u32',
+  // Where q, k, v and out lie: token t starts at <name>Start + t * <name>Stride, in vec4s for
+  // q/k/v on the vec4 path (elements otherwise), in elements for out.
+  qStart: 'u32',
+  qStride: 'u32',
+  kStart: 'u32',
+  kStride: 'u32',
+  vStart: 'u32',
+  vStride: 'u32',
+  outStart: 'u32',
+  outStride: 'u32',
+  /** Element offsets of the mask and the sinks. */
+  maskStart: 'u32',
+  sinksStart: 'u32',
 } as const satisfies UniformSchema;
 
 /** The values of {@link GQA_COMMON_UNIFORMS} for a call. */
-export function gqaCommonUniforms(p: GqaKernelParams<GpuTensor>): UniformValues<typeof GQA_COMMON_UNIFORMS> {
+export function gqaCommonUniforms(p: GqaKernelParams<GpuTensor>, v: GqaCommon): UniformValues<typeof GQA_COMMON_UNIFORMS> {
+  const L = p.layout;
+  const w = v.vec4 ? 4 : 1;
   return {
     batch: p.batch,
     seqQ: p.seqQ,
     seqKV: p.seqKV,
-    headsQ: p.headsQ,
     headsKV: p.headsKV,
     group: p.headsQ / p.headsKV,
     scale: p.scale,
@@ -51,6 +69,16 @@ export function gqaCommonUniforms(p: GqaKernelParams<GpuTensor>): UniformValues<
     softcap: p.softcap,
     maskBatchStride: p.maskBatch === 1 ? 0 : p.maskHeads * p.seqQ * p.seqKV,
     maskHeadStride: p.maskHeads === 1 ? 0 : p.seqQ * p.seqKV,
+    qStart: L.q.offset / w,
+    qStride: L.q.rowStride / w,
+    kStart: L.k.offset / w,
+    kStride: L.k.rowStride / w,
+    vStart: L.v.offset / w,
+    vStride: L.v.rowStride / w,
+    outStart: L.out.offset,
+    outStride: L.out.rowStride,
+    maskStart: p.mask ? L.mask.offset : 0,
+    sinksStart: p.sinks ? L.sinks.offset : 0,
   };
 }
 
@@ -60,13 +88,26 @@ export interface GqaCommon {
   headDimV: number;
   mask: boolean;
   sinks: boolean;
+  /** q/k/v are read as vec4 storage (see {@link vec4Loads}); else four guarded scalar loads. */
+  vec4: boolean;
 }
 
 export const commonKey = (v: GqaCommon): string =>
-  `${v.dtype}:d${v.headDim}:dv${v.headDimV}:${v.mask ? 'mask' : ''}${v.sinks ? 'sinks' : ''}`;
+  `${v.dtype}:d${v.headDim}:dv${v.headDimV}:${v.vec4 ? 'v4' : 's'}:${v.mask ? 'mask' : ''}${v.sinks ? 'sinks' : ''}`;
 
-/** True when q/k/v rows can be read as vec4 (both head dims multiples of 4). */
-export const vec4Loads = (v: GqaCommon): boolean => v.headDim % 4 === 0 && v.headDimV % 4 === 0;
+/**
+ * True when q/k/v can be read as vec4 storage: both head dims, and every element offset and
+ * row stride of q, k and v, are multiples of 4 (a vec4 of storage never straddles a token).
+ */
+export function vec4Loads(p: Pick<GqaKernelParams<unknown>, 'headDim' | 'headDimV' | 'layout'>): boolean {
+  const L = p.layout;
+  return p.headDim % 4 === 0 && p.headDimV % 4 === 0 && [L.q, L.k, L.v].every((l) => l.offset % 4 === 0 && l.rowStride % 4 === 0);
+}
+
+/** The shader-changing facts of a call. */
+export function gqaCommon(p: GqaKernelParams<GpuTensor>): GqaCommon {
+  return { dtype: p.dtype, headDim: p.headDim, headDimV: p.headDimV, mask: p.mask !== null, sinks: p.sinks !== null, vec4: vec4Loads(p) };
+}
 
 /** Buffers an attention shader may bind; the order of a kernel's list is its binding order. */
 export type GqaBindingName = 'q' | 'k' | 'v' | 'out' | 'lens' | 'u' | 'mask' | 'sinks' | 'part';
@@ -101,24 +142,29 @@ export function gqaBindings(names: readonly GqaBindingName[], buffers: Partial<R
 
 /**
  * The `uniforms` struct, declarations of `names` (binding i = names[i]) and the helpers
- * `load_q/load_k/load_v(row, c4)` (row = element offset / head dim), `cap()`, `mask_at()`,
- * `visible()`, `sink_of()`. `uniforms` starts with {@link GQA_COMMON_UNIFORMS}.
+ * `q_row/k_row/v_row(token, head)` (token = batch * seq + position: where that head's vector
+ * starts, in load units), `load_q/load_k/load_v(row, c4)`, `out_at(token, head)`, `cap()`,
+ * `mask_at()`, `visible()`, `sink_of()`. `uniforms` starts with {@link GQA_COMMON_UNIFORMS}.
  */
 export function gqaPrelude<S extends typeof GQA_COMMON_UNIFORMS>(v: GqaCommon, names: readonly GqaBindingName[], uniforms: UniformLayout<S>): string {
-  const vec = vec4Loads(v);
+  const vec = v.vec4;
   const D4 = Math.ceil(v.headDim / 4);
   const DV4 = Math.ceil(v.headDimV / 4);
   const arr = vec ? 'array<vec4<T>>' : 'array<T>';
+  // <name>_row is computed once per (token, head) by the kernels, outside their inner loops.
   const load = (name: string, dim: number, d4: number) =>
     !names.includes(name as GqaBindingName)
       ? ''
-      : vec
-        ? `fn load_${name}(row: u32, c: u32) -> vec4<f32> { return vec4<f32>(${name}[row * ${d4}u + c]); }`
-        : `fn load_${name}(row: u32, c: u32) -> vec4<f32> {
-  let o = row * ${dim}u + c * 4u;
+      : `fn ${name}_row(tok: u32, head: u32) -> u32 { return u.${name}Start + tok * u.${name}Stride + head * ${vec ? d4 : dim}u; }
+${
+  vec
+    ? `fn load_${name}(row: u32, c: u32) -> vec4<f32> { return vec4<f32>(${name}[row + c]); }`
+    : `fn load_${name}(row: u32, c: u32) -> vec4<f32> {
+  let o = row + c * 4u;
   var r = vec4<f32>(0.0);
   for (var e = 0u; e < 4u; e++) { if (c * 4u + e < ${dim}u) { r[e] = f32(${name}[o + e]); } }
   return r;
+}`
 }`;
   const decls = names.map((n, i) => `@group(0) @binding(${i}) ${DECLS[n](arr, uniforms.name)}`).join('\n');
   const hasMask = names.includes('mask');
@@ -134,6 +180,8 @@ ${decls}
 ${load('q', v.headDim, D4)}
 ${load('k', v.headDim, D4)}
 ${load('v', v.headDimV, DV4)}
+// Element index of (token, head)'s first output value.
+fn out_at(tok: u32, head: u32) -> u32 { return u.outStart + tok * u.outStride + head * DV; }
 // tanh from exp(-2|x|): never Inf/Inf, unlike exp(2x)-based tanh on some drivers.
 fn cap(s: f32) -> f32 {
   if (u.softcap == 0.0) { return s; }
@@ -144,7 +192,7 @@ fn cap(s: f32) -> f32 {
   return u.softcap * sign(x) * t;
 }
 fn mask_at(b: u32, h: u32, i: u32, j: u32) -> f32 {
-  ${hasMask ? 'return f32(mask[b * u.maskBatchStride + h * u.maskHeadStride + i * u.seqKV + j]);' : 'return 0.0;'}
+  ${hasMask ? 'return f32(mask[u.maskStart + b * u.maskBatchStride + h * u.maskHeadStride + i * u.seqKV + j]);' : 'return 0.0;'}
 }
 // max that keeps a NaN (WGSL's max may drop it) and ignores -Inf (a masked key).
 fn nmax(a: f32, b: f32) -> f32 { return select(a, b, !(b <= a) && a == a); }
@@ -154,7 +202,7 @@ fn visible(p: i32, j: u32) -> bool {
   return (u.causal == 0u || jj <= p) && (u.window == 0 || jj > p - u.window);
 }
 fn sink_of(h: u32) -> f32 {
-  ${hasSinks ? 'return f32(sinks[h]);' : 'return NEG;'}
+  ${hasSinks ? 'return f32(sinks[u.sinksStart + h]);' : 'return NEG;'}
 }
 `;
 }

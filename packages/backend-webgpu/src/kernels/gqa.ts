@@ -10,7 +10,7 @@ import type { GqaKernelParams } from '@llama-ops/core';
 import type { GpuContext, GpuTensor } from '../context.js';
 import { encodeFlashAttention } from './flash-attention.js';
 import { encodeFlashDecoding, useFlashDecoding } from './flash-decoding.js';
-import type { GqaCommon } from './gqa-common.js';
+import { gqaCommon } from './gqa-common.js';
 
 /** Which kernel a call uses (exported for tests and the bench). */
 export function gqaKernelFor(p: { seqQ: number; headsQ: number; headsKV: number; headDimV: number }): 'flash-decoding' | 'flash-attention' {
@@ -22,7 +22,7 @@ export function gqaKernelFor(p: { seqQ: number; headsQ: number; headsKV: number;
  * (tests run every case through both); flash decoding is never forced where it does not.
  */
 export function encodeGqa(ctx: GpuContext, p: GqaKernelParams<GpuTensor>, prefer: 'auto' | 'flash-decoding' | 'flash-attention' = 'auto'): void {
-  const common: GqaCommon = { dtype: p.dtype, headDim: p.headDim, headDimV: p.headDimV, mask: p.mask !== null, sinks: p.sinks !== null };
+  const common = gqaCommon(p);
   const decode = useFlashDecoding(p) && prefer !== 'flash-attention';
   if (decode) encodeFlashDecoding(ctx, p, common);
   else encodeFlashAttention(ctx, p, common);

@@ -1,7 +1,8 @@
 /**
  * RMSNorm and fused add + RMSNorm: one workgroup per row.
  *
- * Algorithm: each thread loads its slice of the row once (vec4 loads when hidden % 4 == 0),
+ * Algorithm: each thread loads its slice of the row once (vec4 loads when hidden and every
+ * operand's element offset and row stride are multiples of 4; scalar loads otherwise),
  * forms h = x (+ residual) (and stores the sum for addRmsnorm), and keeps it in registers
  * when the row fits (up to 8 vectors per thread; larger rows are re-read, which hits the
  * cache). The row's max |h| is reduced first, and the sum of squares is taken over h / max,
@@ -9,12 +10,15 @@
  * tiny rows to underflow when eps = 0. Both reductions are a shared-memory tree, or
  * subgroup reductions plus one short shared pass on devices with subgroups.
  * y = (h / m) / sqrt(ss / hidden + eps / m^2) * (weight + weightOffset).
+ * Operands are whole buffers: where each one's rows start and how far apart they are (views,
+ * core's `OperandLayout`) are uniforms in units of the load width, so no layout compiles a
+ * shader of its own (only the vec4/scalar choice does).
  *
  * Speed: memory-bound by design (one read of x, residual and weight, one write of y and
  * sum). Measured on software Vulkan only (SwiftShader, lavapipe), which says nothing about
  * GPUs; see apps/bench for GPU numbers.
  */
-import type { DType, RmsnormKernelParams } from '@llama-ops/core';
+import type { DType, OperandLayout, RmsnormKernelParams } from '@llama-ops/core';
 import type { GpuContext, GpuTensor } from '../context.js';
 import { defineUniforms } from '../uniforms.js';
 import { entry, nextPow2, reduceArgs, reductions, storageHeader } from './wgsl.js';
@@ -22,7 +26,7 @@ import { entry, nextPow2, reduceArgs, reductions, storageHeader } from './wgsl.j
 /** What changes the shader. */
 export interface RmsnormVariant {
   dtype: DType;
-  /** 4: vec4 loads (hidden % 4 == 0); 1: scalar. */
+  /** 4: vec4 loads (hidden and every offset and row stride % 4 == 0); 1: scalar. */
   vec: 1 | 4;
   /** Threads per workgroup (power of two). */
   wg: number;
@@ -44,14 +48,27 @@ export const RMSNORM_UNIFORMS = defineUniforms('Params', {
   hidden: 'f32',
   eps: 'f32',
   weightOffset: 'f32',
+  // Where each operand lies, in loads (elements / vec): row r of x starts at xStart + r * xStride.
+  xStart: 'u32',
+  xStride: 'u32',
+  residualStart: 'u32',
+  residualStride: 'u32',
+  weightStart: 'u32',
+  outStart: 'u32',
+  outStride: 'u32',
+  sumStart: 'u32',
+  sumStride: 'u32',
 });
 
 export function rmsnormKey(v: RmsnormVariant): string {
   return `rmsnorm:${v.dtype}:v${v.vec}:wg${v.wg}:r${v.regs}:${v.residual ? 'res' : ''}${v.sum ? 'sum' : ''}:${v.subgroups ? 'sg' : 'tree'}`;
 }
 
-export function rmsnormVariant(ctx: GpuContext, p: { hidden: number; dtype: DType; residual: boolean; sum: boolean }): RmsnormVariant {
-  const vec = p.hidden % 4 === 0 ? 4 : 1;
+export function rmsnormVariant(
+  ctx: GpuContext,
+  p: { hidden: number; dtype: DType; residual: boolean; sum: boolean; layouts: readonly OperandLayout[] },
+): RmsnormVariant {
+  const vec = p.hidden % 4 === 0 && p.layouts.every((l) => l.offset % 4 === 0 && l.rowStride % 4 === 0) ? 4 : 1;
   const n = p.hidden / vec;
   // About 4 vectors per thread, 32..256 threads (capped by the device).
   const wg = Math.min(256, nextPow2(Math.max(32, Math.ceil(n / 4))), prevPow2(ctx.limits.maxComputeInvocationsPerWorkgroup));
@@ -74,11 +91,11 @@ export function rmsnormWgsl(v: RmsnormVariant): string {
   decl.push(`@group(0) @binding(${b++}) var<storage, read_write> y: array<${VT}>;`);
   if (v.sum) decl.push(`@group(0) @binding(${b++}) var<storage, read_write> hsum: array<${VT}>;`);
   decl.push(`@group(0) @binding(${b++}) var<uniform> u: Params;`);
-  const loadH = v.residual ? `${V}(x[base + i]) + ${V}(res[base + i])` : `${V}(x[base + i])`;
+  const loadH = v.residual ? `${V}(x[xb + i]) + ${V}(res[rb + i])` : `${V}(x[xb + i])`;
   const amax = v.vec === 4 ? 'fn amax(a: vec4<f32>) -> f32 { let b = abs(a); return max(max(b.x, b.y), max(b.z, b.w)); }' : 'fn amax(a: f32) -> f32 { return abs(a); }';
   const sq = v.vec === 4 ? 'fn sq(a: vec4<f32>) -> f32 { return dot(a, a); }' : 'fn sq(a: f32) -> f32 { return a * a; }';
   const ra = reduceArgs(v.subgroups);
-  const store = `y[base + i] = ${VT}(h * inv * r * (${V}(weight[i]) + ${V}(u.weightOffset)));`;
+  const store = `y[yb + i] = ${VT}(h * inv * r * (${V}(weight[u.weightStart + i]) + ${V}(u.weightOffset)));`;
   const body =
     v.regs > 0
       ? `
@@ -89,7 +106,7 @@ export function rmsnormWgsl(v: RmsnormVariant): string {
     if (i < n) {
       let h = ${loadH};
       hv[k] = h;
-      ${v.sum ? `hsum[base + i] = ${VT}(h);` : ''}
+      ${v.sum ? `hsum[sb + i] = ${VT}(h);` : ''}
       m = max(m, amax(h));
     }
   }
@@ -113,7 +130,7 @@ export function rmsnormWgsl(v: RmsnormVariant): string {
   var m = 0.0;
   for (var i = lid; i < n; i += ${v.wg}u) {
     let h = ${loadH};
-    ${v.sum ? `hsum[base + i] = ${VT}(h);` : ''}
+    ${v.sum ? `hsum[sb + i] = ${VT}(h);` : ''}
     m = max(m, amax(h));
   }
   m = reduce_max(m, ${ra});
@@ -150,14 +167,21 @@ ${entry(v.wg, v.subgroups)}
   let row = group;
   if (row >= u.rows) { return; }
   let n = u.rowVectors;
-  let base = row * n;
+  let xb = u.xStart + row * u.xStride;
+  ${v.residual ? 'let rb = u.residualStart + row * u.residualStride;' : ''}
+  let yb = u.outStart + row * u.outStride;
+  ${v.sum ? 'let sb = u.sumStart + row * u.sumStride;' : ''}
 ${body}
 }
 `;
 }
 
 export function encodeRmsnorm(ctx: GpuContext, p: RmsnormKernelParams<GpuTensor>): void {
-  const v = rmsnormVariant(ctx, { hidden: p.hidden, dtype: p.dtype, residual: p.residual !== null, sum: p.sum !== null });
+  const L = p.layout;
+  const residual = p.residual !== null;
+  const sum = p.sum !== null;
+  const layouts = [L.x, L.weight, L.out, ...(residual ? [L.residual] : []), ...(sum ? [L.sum] : [])];
+  const v = rmsnormVariant(ctx, { hidden: p.hidden, dtype: p.dtype, residual, sum, layouts });
   const pipeline = ctx.pipeline(rmsnormKey(v), () => rmsnormWgsl(v));
   const uniforms = ctx.uniforms(RMSNORM_UNIFORMS, {
     rows: p.rows,
@@ -165,6 +189,15 @@ export function encodeRmsnorm(ctx: GpuContext, p: RmsnormKernelParams<GpuTensor>
     hidden: p.hidden,
     eps: p.eps,
     weightOffset: p.weightOffset,
+    xStart: L.x.offset / v.vec,
+    xStride: L.x.rowStride / v.vec,
+    residualStart: residual ? L.residual.offset / v.vec : 0,
+    residualStride: residual ? L.residual.rowStride / v.vec : 0,
+    weightStart: L.weight.offset / v.vec,
+    outStart: L.out.offset / v.vec,
+    outStride: L.out.rowStride / v.vec,
+    sumStart: sum ? L.sum.offset / v.vec : 0,
+    sumStride: sum ? L.sum.rowStride / v.vec : 0,
   });
   const bindings = [p.x];
   if (p.residual) bindings.push(p.residual);

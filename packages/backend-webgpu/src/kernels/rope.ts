@@ -5,6 +5,10 @@
  * Algorithm: one thread per (token, head, pair); it reads both values of its pair before
  * writing either, so `out` may be `x` (in place). Threads past the last pair copy the
  * unrotated tail `[rotaryDim, headDim)` two values each, only when `out` is not `x`.
+ * Tokens of x and out start at element offsets with row strides given as uniforms (views,
+ * e.g. q and k inside one packed QKV projection). When x and out are one buffer (in place,
+ * or two regions of it) it is bound once, read-write: WebGPU rejects a writable binding that
+ * aliases another one.
  * cos/sin come from core's float64 table (attention factor folded in), uploaded once per
  * `table.key` and kept in a small LRU; the shader never forms an angle in f32 (at
  * position 131072 an f32 angle is off by ~0.01 rad).
@@ -20,8 +24,8 @@ import { entry, storageHeader } from './wgsl.js';
 export interface RopeVariant {
   dtype: DType;
   interleaved: boolean;
-  /** `out` is `x` (read-write, tail left as is); otherwise x is read and out written, tail copied. */
-  inPlace: boolean;
+  /** x and out are one buffer, bound once (read-write); otherwise x is read and out written. */
+  sharedBuffer: boolean;
 }
 
 const WG = 64;
@@ -42,42 +46,47 @@ export const ROPE_UNIFORMS = defineUniforms('Params', {
   tablePerToken: 'u32',
   /** Rows of cos (then as many of sin) in the table. */
   tableRows: 'u32',
+  /** Token t of x starts at element xStart + t * xStride. */
+  xStart: 'u32',
+  xStride: 'u32',
+  outStart: 'u32',
+  outStride: 'u32',
 });
 
-export const ropeKey = (v: RopeVariant): string => `rope:${v.dtype}:${v.interleaved ? 'interleaved' : 'half'}:${v.inPlace ? 'inplace' : 'out'}`;
+export const ropeKey = (v: RopeVariant): string => `rope:${v.dtype}:${v.interleaved ? 'interleaved' : 'half'}:${v.sharedBuffer ? 'shared' : 'two'}`;
 
 export function ropeWgsl(v: RopeVariant): string {
   const pair = v.interleaved ? 'let ia = 2u * j; let ib = ia + 1u;' : 'let ia = j; let ib = j + u.pairs;';
+  const y = v.sharedBuffer ? 'x' : 'y';
   return `${storageHeader(v.dtype)}
 ${ROPE_UNIFORMS.wgsl}
-@group(0) @binding(0) var<storage, ${v.inPlace ? 'read_write' : 'read'}> x: array<T>;
+@group(0) @binding(0) var<storage, ${v.sharedBuffer ? 'read_write' : 'read'}> x: array<T>;
 @group(0) @binding(1) var<storage, read> table: array<f32>;
 @group(0) @binding(2) var<uniform> u: Params;
-${v.inPlace ? '' : '@group(0) @binding(3) var<storage, read_write> y: array<T>;'}
+${v.sharedBuffer ? '' : '@group(0) @binding(3) var<storage, read_write> y: array<T>;'}
 ${entry(WG, false)}
   let g = group * ${WG}u + lid;
   if (g >= u.threads) { return; }
   let row = g / u.threadsPerRow;          // token * heads + head
   let j = g - row * u.threadsPerRow;      // pair index, or tail chunk past the last pair
   let token = row / u.heads;
-  let base = row * u.headDim;
+  let head = row - token * u.heads;
+  let xb = u.xStart + token * u.xStride + head * u.headDim;
+  let yb = u.outStart + token * u.outStride + head * u.headDim;
   if (j < u.pairs) {
     let trow = select(token % u.seq, token, u.tablePerToken == 1u);
     let c = table[trow * u.pairs + j];
     let s = table[u.tableRows * u.pairs + trow * u.pairs + j];
     ${pair}
-    let a = f32(x[base + ia]);
-    let b = f32(x[base + ib]);
-    ${v.inPlace ? 'x' : 'y'}[base + ia] = T(a * c - b * s);
-    ${v.inPlace ? 'x' : 'y'}[base + ib] = T(b * c + a * s);
-  }${
-    !v.inPlace
-      ? ` else {
+    let a = f32(x[xb + ia]);
+    let b = f32(x[xb + ib]);
+    ${y}[yb + ia] = T(a * c - b * s);
+    ${y}[yb + ib] = T(b * c + a * s);
+  } else {
+    // The unrotated tail (threadsPerRow has these chunks only when out is not x itself).
     let d0 = 2u * u.pairs + 2u * (j - u.pairs);
-    y[base + d0] = x[base + d0];
-    if (d0 + 1u < u.headDim) { y[base + d0 + 1u] = x[base + d0 + 1u]; }
-  }`
-      : ''
+    ${y}[yb + d0] = x[xb + d0];
+    if (d0 + 1u < u.headDim) { ${y}[yb + d0 + 1u] = x[xb + d0 + 1u]; }
   }
 }
 `;
@@ -119,9 +128,12 @@ export class RopeTableCache {
 }
 
 export function encodeRope(ctx: GpuContext, tables: RopeTableCache, p: RopeKernelParams<GpuTensor>): void {
-  const inPlace = p.out.buffer === p.x.buffer;
+  const L = p.layout;
+  const sharedBuffer = p.out.buffer === p.x.buffer;
+  // In place: the same elements (core passes equal layouts); the tail then stays as it is.
+  const inPlace = sharedBuffer && L.out.offset === L.x.offset && L.out.rowStride === L.x.rowStride;
   const pairs = p.rotaryDim / 2;
-  const v: RopeVariant = { dtype: p.dtype, interleaved: p.interleaved, inPlace };
+  const v: RopeVariant = { dtype: p.dtype, interleaved: p.interleaved, sharedBuffer };
   const tailChunks = inPlace ? 0 : Math.ceil((p.headDim - p.rotaryDim) / 2);
   const perRow = pairs + tailChunks;
   const rows = p.batch * p.seq * p.heads;
@@ -138,7 +150,11 @@ export function encodeRope(ctx: GpuContext, tables: RopeTableCache, p: RopeKerne
     threadsPerRow: perRow,
     tablePerToken: p.table.perToken ? 1 : 0,
     tableRows: p.table.rows,
+    xStart: L.x.offset,
+    xStride: L.x.rowStride,
+    outStart: L.out.offset,
+    outStride: L.out.rowStride,
   });
-  const bindings = inPlace ? [p.x, table, uniforms] : [p.x, table, uniforms, p.out];
+  const bindings = sharedBuffer ? [p.x, table, uniforms] : [p.x, table, uniforms, p.out];
   ctx.dispatch(pipeline, bindings, ctx.grid(Math.ceil(total / WG)), 'rope');
 }

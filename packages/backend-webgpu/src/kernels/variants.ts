@@ -68,12 +68,15 @@ export function kernelShaders(): KernelShader[] {
       }
     }
     for (const interleaved of [false, true]) {
-      for (const inPlace of [false, true]) {
-        const v = { dtype, interleaved, inPlace };
+      for (const sharedBuffer of [false, true]) {
+        const v = { dtype, interleaved, sharedBuffer };
         out.push({ key: ropeKey(v), code: ropeWgsl(v), features: feats(dtype), uniforms: ROPE_UNIFORMS });
       }
     }
-    out.push({ key: copyKey(dtype), code: copyWgsl(dtype), features: feats(dtype), uniforms: COPY_UNIFORMS });
+    for (const sharedBuffer of [false, true]) {
+      const v = { dtype, sharedBuffer };
+      out.push({ key: copyKey(v), code: copyWgsl(v), features: feats(dtype), uniforms: COPY_UNIFORMS });
+    }
     const dims: Array<[number, number]> = [
       [6, 6],
       [7, 5],
@@ -83,13 +86,17 @@ export function kernelShaders(): KernelShader[] {
       [256, 256],
     ];
     for (const [headDim, headDimV] of dims) {
-      for (const [mask, sinks] of [
-        [false, false],
-        [true, true],
-        [true, false],
-        [false, true],
-      ]) {
-        const common = { dtype, headDim, headDimV, mask, sinks };
+      const aligned = headDim % 4 === 0 && headDimV % 4 === 0;
+      const combos: Array<[boolean, boolean, boolean]> = [
+        [false, false, aligned],
+        [true, true, aligned],
+        [true, false, aligned],
+        [false, true, aligned],
+      ];
+      // Views at offsets or row strides that are not multiples of 4 read scalars at any dims.
+      if (aligned) combos.push([true, true, false]);
+      for (const [mask, sinks, vec4] of combos) {
+        const common = { dtype, headDim, headDimV, mask, sinks, vec4 };
         const vecs = Math.ceil(headDim / 4) + Math.ceil(headDimV / 4);
         const bk = Math.max(1, Math.min(32, Math.floor(16384 / (vecs * 16))));
         for (const [bq, gw] of [
