@@ -2,10 +2,12 @@
  * Our backends as contenders. Each is created through core (`createBackend(name)`, after
  * registering the package's own factory so resolution never depends on hoisting) and
  * measured only through the public API: inputs uploaded once, the op called repeatedly,
- * `await backend.sync()` as the barrier, outputs disposed every call.
+ * `await backend.sync()` as the barrier, outputs disposed every call. "JS in, JS out" rows
+ * time upload + op + read back instead (js-io.ts).
  */
 import type { Backend, Tensor } from '@llama-ops/core';
 import { reasonOf, withTimeout, type Contender, type RowSession } from './contender.js';
+import { jsIoSession } from './js-io.js';
 import { isSoftwareAdapter, sharedGpu, SOFTWARE_ADAPTER_LABEL, type SharedGpu } from './gpu.js';
 import type { ContenderInfo } from './report.js';
 import type { BenchRow, BenchSize, RowInputs } from './rows.js';
@@ -225,6 +227,8 @@ export async function createBackendContender(name: string, threads: number, gpuT
     appliesTo: () => true,
     fits,
     async prepare(row: BenchRow, inputs: RowInputs): Promise<RowSession> {
+      // JS in, JS out: wall time of upload + op + read back, what the caller waits for.
+      if (row.io === 'js') return jsIoSession(core, backend, row, inputs);
       const { run, inputs: tensors } = opRunner(core, backend, row, inputs);
       const free = (ts: Tensor[]) => {
         for (const t of ts) t.dispose();

@@ -189,10 +189,11 @@ export function formatMarkdown(report: BenchReport): string {
     out.push('', `${met} of ${judged} judged targets met (${report.targets.length - judged} n/a).`, '');
   }
 
-  for (const group of ['RMSNorm', 'RoPE', 'Attention'] as const) {
+  for (const group of ['RMSNorm', 'RoPE', 'Attention', 'JS in, JS out'] as const) {
     const rows = report.rows.filter((r) => r.group === group);
     if (!rows.length) continue;
-    const metric = rows[0].metric;
+    // The JS-in, JS-out group mixes streaming rows (GB/s) and a decode step (GFLOP/s).
+    const metric = rows.every((r) => r.metric === rows[0].metric) ? rows[0].metric : 'GB/s or GFLOP/s';
     const cols = columns(report, rows);
     out.push(`## ${group}: ${metric} (time per call), higher is better`, '');
     const copyHead = rows.some((r) => r.copy?.source === 'device') ? 'device copy GB/s' : 'copy limit GB/s';

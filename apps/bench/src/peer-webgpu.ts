@@ -199,7 +199,8 @@ export async function createOrtWebGpuContenders(): Promise<Array<Contender | Con
       software: g.software,
       notes: [...notes],
     },
-    appliesTo: (row) => gqaOp === 'Attention' || row.op === 'gqa',
+    // Its inputs live in GPU buffers: the JS-in, JS-out rows are the CPU peers'.
+    appliesTo: (row) => row.io !== 'js' && (gqaOp === 'Attention' || row.op === 'gqa'),
     fits(row) {
       if (row.dtype === 'f16' && !g.features.includes('shader-f16')) return 'f16 needs shader-f16, which this device does not have';
       const bytes = largestBuffer(row);

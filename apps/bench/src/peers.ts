@@ -148,6 +148,75 @@ export function buildModel(peer: OnnxPeer, core: Core, row: BenchRow, inputs: Ro
   throw new Error(`row ${row.id}: inputs of kind ${inputs.kind} do not match params of kind ${p.kind}`);
 }
 
+/** A JS-in, JS-out decode step row (q and the new key rotated before attention). */
+function isDecodeStep(row: BenchRow): boolean {
+  return row.io === 'js' && row.params.kind === 'gqa' && row.params.rotary !== undefined;
+}
+
+/**
+ * ORT's decode step from the caller's packed `[q | k | v]` of one token: RotaryEmbedding on q
+ * and on k (position ids into cos/sin caches), then GroupQueryAttention with the past cache
+ * (BNSH) as input, the way ORT's decode loop feeds `present_*` back as `past_*`. Each call
+ * makes its input tensors from JS arrays and receives the outputs as JS arrays.
+ */
+async function decodeStepSession(
+  peer: OnnxPeer,
+  core: Core,
+  runtime: 'web' | 'node',
+  threads: number,
+  row: BenchRow,
+  inputs: RowInputs,
+): Promise<RowSession> {
+  const p = row.params;
+  if (p.kind !== 'gqa' || inputs.kind !== 'gqa' || !p.rotary || p.batch !== 1 || p.seqQ !== 1) {
+    throw new Error(`row ${row.id}: the ORT decode step takes batch 1, one query, and a rotary base`);
+  }
+  const { headsQ, headsKV, headDim } = p;
+  const length = p.kvLength[0];
+  const position = length - 1;
+  const freq = core.ropeFrequencies(headDim, p.rotary.theta, { type: 'default' }, position);
+  const { cos, sin } = peer.rotaryCaches(
+    freq.invFreq,
+    Array.from({ length }, (_, i) => i),
+    freq.attentionFactor,
+  );
+  const half = headDim / 2;
+  const ropeModel = (heads: number) =>
+    peer.rotaryEmbeddingModel({ batch: 1, seq: 1, heads, headDim, cache: { kind: 'positionIds', maxPositions: length } });
+  const { feeds: gqaFeeds, pastLength } = peer.gqaFeeds({ ...inputs, ...p, seqKV: p.seqKV, kvLength: p.kvLength, dtype: 'float32' });
+  const runners = await Promise.all([
+    peer.createOrtRunner({ runtime, model: ropeModel(headsQ), threads }),
+    peer.createOrtRunner({ runtime, model: ropeModel(headsKV), threads }),
+    peer.createOrtRunner({ runtime, model: peer.groupQueryAttentionModel({ batch: 1, seqQ: 1, pastLength, headsQ, headsKV, headDim }), threads }),
+  ]);
+  const [ropeQ, ropeK, attention] = runners;
+  const tables = {
+    cos_cache: peer.f32(cos, [length, half]),
+    sin_cache: peer.f32(sin, [length, half]),
+    position_ids: peer.i64([position], [1, 1]),
+  };
+  // The caller's projection output of the new token (gqaFeeds put the cache's last entry in key/value).
+  const q = inputs.q;
+  const k = gqaFeeds.key.data as Float32Array;
+  const v = gqaFeeds.value.data as Float32Array;
+  const step = async (): Promise<Float32Array> => {
+    const { Y: qRotated } = await ropeQ.run({ X: peer.f32(q, [1, 1, headsQ * headDim]), ...tables });
+    const { Y: kRotated } = await ropeK.run({ X: peer.f32(k, [1, 1, headsKV * headDim]), ...tables });
+    const out = await attention.run({ ...gqaFeeds, query: qRotated, key: kRotated, value: peer.f32(v, [1, 1, headsKV * headDim]) });
+    return peer.toFloat32(out.output);
+  };
+  return {
+    opName: 'RotaryEmbedding ×2 + GroupQueryAttention',
+    call: async () => {
+      await step();
+    },
+    outputs: async () => [await step()],
+    release: async () => {
+      for (const r of runners) await r.release();
+    },
+  };
+}
+
 async function runtimeVersion(name: string): Promise<string | null> {
   try {
     const mod = (await import(/* @vite-ignore */ name)) as { env?: { versions?: Record<string, string> }; default?: { env?: { versions?: Record<string, string> } } };
@@ -205,15 +274,20 @@ export async function createPeerContenders(name: CpuPeerName, threads: number): 
     };
     return {
       info,
-      appliesTo: (row) => gqaOp === 'Attention' || row.op === 'gqa',
+      // The decode step is ORT's decode path: RotaryEmbedding + GroupQueryAttention (`-gqa`).
+      appliesTo: (row) => (row.op === 'gqa' ? gqaOp === 'GroupQueryAttention' || !isDecodeStep(row) : gqaOp === 'Attention'),
       async prepare(row, inputs): Promise<RowSession> {
+        if (isDecodeStep(row)) return decodeStepSession(peer, core, runtime, threads, row, inputs);
         const m = buildModel(peer, core, row, inputs, gqaOp);
         const runner = await peer.createOrtRunner({ runtime, model: m.model, threads });
         const prepared = runner.prepare(m.feeds);
+        // JS in, JS out: the runtime tensors are made from the caller's arrays on every call
+        // (run() wraps plain feeds), and the outputs arrive as JS arrays.
+        const feeds = row.io === 'js' ? m.feeds : prepared;
         return {
           opName: m.opName,
           call: async () => {
-            await runner.run(prepared);
+            await runner.run(feeds);
           },
           async outputs() {
             const out = await runner.run(prepared);

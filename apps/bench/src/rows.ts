@@ -67,6 +67,12 @@ export interface GqaRowParams {
    * `seqQ` of them (bottom-right causal). Ragged when the entries differ.
    */
   readonly kvLength: readonly number[];
+  /**
+   * A decode step (the JS-in, JS-out decode row): before attention, the queries and the
+   * newest `seqQ` keys are rotated (RoPE, default pairing) at their positions
+   * `kvLength - seqQ + i`, with this base. Absent: q and k are used as given.
+   */
+  readonly rotary?: { readonly theta: number };
 }
 
 export type RowParams = RmsnormRowParams | RopeRowParams | GqaRowParams;
@@ -90,7 +96,7 @@ export interface BenchRow {
   readonly id: string;
   readonly op: BenchOp;
   /** Group for tables and charts. */
-  readonly group: 'RMSNorm' | 'RoPE' | 'Attention';
+  readonly group: 'RMSNorm' | 'RoPE' | 'Attention' | 'JS in, JS out';
   /** Human title, e.g. `RMSNorm [2048, 4096]`. */
   readonly title: string;
   readonly params: RowParams;
@@ -98,6 +104,14 @@ export interface BenchRow {
   readonly dtype: BenchDType;
   /** `default`: the Llama-shape rows every backend runs; `gpu`: the rows a GPU is for. */
   readonly size: BenchSize;
+  /**
+   * `js`: the timed call is what a user sees end to end: it uploads the inputs from the
+   * caller's `Float32Array`s, runs the op, and reads the outputs back into the caller's
+   * arrays (our backends: upload into existing tensors, `out` options, `read(into)`; the ORT
+   * peers: input tensors made from the arrays, `run`, output data). Absent: the inputs stay
+   * in the contender's memory and only the op is timed.
+   */
+  readonly io?: 'js';
   /** A quick-mode stand-in at reduced shapes: the title of the full row it replaces. */
   readonly reducedFrom?: string;
   /** Bytes read plus bytes written by one call (in the row's dtype), counting each tensor once. */
@@ -181,6 +195,33 @@ function gqaRow(headsQ: number, headsKV: number, headDim: number, phase: 'prefil
 
 const vsWeb = (min: number): TargetSpec => ({ kind: 'speedup', subject: 'wasm', peer: 'ort-web', min });
 
+/**
+ * The "JS in, JS out" rows: an op as a user sees it end to end (see {@link BenchRow.io}),
+ * held to 4x onnxruntime-web's user-visible time. The decode step is one token of a Llama 3
+ * 8B layer (32/8/128) over a 2048-key cache: q and k rotated, the new key and value written
+ * to the cache, attention over it, the output read back. onnxruntime-web's decode step is
+ * its decode path: RotaryEmbedding on q and on k, then GroupQueryAttention with the past
+ * cache as input (`ort-web-gqa`).
+ */
+function jsIoRows(): BenchRow[] {
+  const io = { io: 'js' as const, group: 'JS in, JS out' as const };
+  const norm = rmsnormRow(2048, 4096, false, [vsWeb(4)]);
+  const rotate = ropeRow('q', 512, 128, [vsWeb(4)]);
+  const decode = gqaRow(32, 8, 128, 'decode', [{ kind: 'speedup', subject: 'wasm', peer: 'ort-web-gqa', min: 4 }]);
+  const decodeParams = decode.params as GqaRowParams;
+  return [
+    { ...norm, ...io, id: 'js-io-rmsnorm-2048-4096', title: `${norm.title}, JS in → JS out` },
+    { ...rotate, ...io, id: 'js-io-rope-q-512-128', title: `${rotate.title}, JS in → JS out` },
+    {
+      ...decode,
+      ...io,
+      id: 'js-io-decode-32-8-128-kv2048',
+      title: 'Decode step 32/8/128 over 2048 (RoPE q, k + cache + GQA), JS in → JS out',
+      params: { ...decodeParams, rotary: { theta: LLAMA3_THETA } },
+    },
+  ];
+}
+
 /** Every row, in report order. */
 export const ROWS: readonly BenchRow[] = Object.freeze([
   rmsnormRow(1, 4096, false),
@@ -204,6 +245,7 @@ export const ROWS: readonly BenchRow[] = Object.freeze([
   gqaRow(32, 8, 128, 'decode', [vsWeb(4), WITHIN_NODE]),
   // Llama 2 7B: no target in the issue, measured to show the MHA path.
   gqaRow(32, 32, 128, 'decode', []),
+  ...jsIoRows(),
 ]);
 
 const BYTES_PER_ELEMENT: Record<BenchDType, number> = { f32: 4, f16: 2 };

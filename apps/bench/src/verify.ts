@@ -126,9 +126,32 @@ function ropeReference(ref: ReferenceModule, row: BenchRow, inputs: Extract<RowI
   return { values, bound: (j) => tol * Math.max(1, Math.abs(xs[j])), indices, length: tokens * tokenSize };
 }
 
-function gqaReference(ref: ReferenceModule, row: BenchRow, inputs: Extract<RowInputs, { kind: 'gqa' }>): RowReference {
+type GqaInputs = Extract<RowInputs, { kind: 'gqa' }>;
+
+/**
+ * A decode step's q and k as attention sees them: the queries and each batch entry's newest
+ * `seqQ` keys rotated (float64 reference RoPE) at positions `kvLength - seqQ + i`, then
+ * stored as float32 like every contender stores them.
+ */
+export function rotateDecodeInputs(ref: ReferenceModule, p: Extract<BenchRow['params'], { kind: 'gqa' }>, inputs: GqaInputs): GqaInputs {
+  if (!p.rotary) return inputs;
+  const { batch: B, seqQ: Sq, seqKV: Skv, headsQ: Hq, headsKV: Hkv, headDim: D } = p;
+  const theta = p.rotary.theta;
+  const positions = (b: number) => Array.from({ length: Sq }, (_, i) => p.kvLength[b] - Sq + i);
+  const q = Float32Array.from(ref.referenceRope(inputs.q, [B, Sq, Hq, D], { positions: Array.from({ length: B }, (_, b) => positions(b)).flat(), theta }));
+  const k = inputs.k.slice();
+  for (let b = 0; b < B; b++) {
+    const first = (b * Skv + p.kvLength[b] - Sq) * Hkv * D;
+    const newest = inputs.k.subarray(first, first + Sq * Hkv * D);
+    k.set(Float32Array.from(ref.referenceRope(newest, [1, Sq, Hkv, D], { positions: positions(b), theta })), first);
+  }
+  return { kind: 'gqa', q, k, v: inputs.v };
+}
+
+function gqaReference(ref: ReferenceModule, row: BenchRow, given: GqaInputs): RowReference {
   const p = row.params;
   if (p.kind !== 'gqa') throw new Error('not an attention row');
+  const inputs = rotateDecodeInputs(ref, p, given);
   const tol = toleranceOf(row.dtype).gqa;
   const { batch: B, seqQ: Sq, seqKV: Skv, headsQ: Hq, headsKV: Hkv, headDim: D } = p;
   const kvLength = p.kvLength;

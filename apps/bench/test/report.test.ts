@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeTarget, evaluateTarget, measured, rowRatios, throughput } from '../src/report.js';
 import { ROWS, selectRows } from '../src/rows.js';
+import { runBench } from '../src/bench.js';
 import { summarize } from '../src/stats.js';
 import { CONTENDERS, fixtureAttentionRow, fixtureRow } from './fixture.js';
 
@@ -37,9 +38,15 @@ describe('rows', () => {
   });
 
   it('selectRows matches ids, ops and groups, case-insensitively, or by RegExp', () => {
-    expect(selectRows('decode').map((r) => r.id)).toEqual(['gqa-32-8-64-decode2048', 'gqa-32-4-64-decode2048', 'gqa-32-8-128-decode2048', 'gqa-32-32-128-decode2048']);
+    expect(selectRows('decode').map((r) => r.id)).toEqual(['gqa-32-8-64-decode2048', 'gqa-32-4-64-decode2048', 'gqa-32-8-128-decode2048', 'gqa-32-32-128-decode2048', 'js-io-decode-32-8-128-kv2048']);
     expect(ROWS.find((r) => r.id === 'gqa-32-32-128-decode2048')!.title).toBe('MHA 32/32/128 decode over 2048');
-    expect(selectRows('RoPE').length).toBe(8);
+    // 8 RoPE rows, the JS-in, JS-out RoPE row, and the decode step (its title names RoPE).
+    expect(selectRows('RoPE').length).toBe(10);
+    expect(selectRows('JS in, JS out').map((r) => [r.id, r.io])).toEqual([
+      ['js-io-rmsnorm-2048-4096', 'js'],
+      ['js-io-rope-q-512-128', 'js'],
+      ['js-io-decode-32-8-128-kv2048', 'js'],
+    ]);
     expect(selectRows(/^rmsnorm-/).length).toBe(3);
     expect(selectRows(['rmsnorm-1x4096', 'gqa-32-4']).map((r) => r.id)).toEqual(['rmsnorm-1x4096', 'add-rmsnorm-1x4096', 'gqa-32-4-64-prefill512', 'gqa-32-4-64-decode2048']);
     expect(selectRows().length).toBe(ROWS.length);
@@ -105,4 +112,31 @@ describe('targets', () => {
     const t = evaluateTarget(fixtureAttentionRow(), { kind: 'speedup', subject: 'wasm', peer: 'ort-web', min: 8 }, 1);
     expect(t).toMatchObject({ status: 'not met', measured: 6 });
   });
+});
+
+describe('JS in, JS out rows', () => {
+  it('are held to 4x onnxruntime-web (the decode step: its GroupQueryAttention decode path)', () => {
+    const targets = selectRows('JS in, JS out').map((r) => r.targets);
+    expect(targets).toEqual([
+      [{ kind: 'speedup', subject: 'wasm', peer: 'ort-web', min: 4 }],
+      [{ kind: 'speedup', subject: 'wasm', peer: 'ort-web', min: 4 }],
+      [{ kind: 'speedup', subject: 'wasm', peer: 'ort-web-gqa', min: 4 }],
+    ]);
+  });
+
+  it('measure upload + op + read back on cpu and wasm, within tolerance of the float64 reference (decode: RoPE before attention)', async () => {
+    const report = await runBench({ backends: ['cpu', 'wasm'], peers: ['ort-web'], filter: 'js-io', quick: true });
+    expect(report.rows.map((r) => r.id)).toEqual(['js-io-rmsnorm-2048-4096', 'js-io-rope-q-512-128', 'js-io-decode-32-8-128-kv2048']);
+    for (const row of report.rows) {
+      for (const id of ['cpu', 'wasm']) {
+        const r = row.results[id];
+        expect(r.status, `${row.id} ${id}`).toBe('ok');
+        if (r.status === 'ok') expect(r.toleranceRatio!).toBeLessThanOrEqual(1);
+      }
+      const peer = row.id.includes('decode') ? 'ort-web-gqa' : 'ort-web';
+      const r = row.results[peer];
+      // onnxruntime-web is an optional dependency: when present, it agrees with the reference too.
+      if (r && r.status !== 'skipped') expect(r.status === 'ok' && r.toleranceRatio! <= 1, `${row.id} ${peer}`).toBe(true);
+    }
+  }, 120_000);
 });

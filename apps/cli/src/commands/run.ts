@@ -6,6 +6,8 @@
 import { existsSync, statSync } from 'node:fs';
 import {
   addRmsnorm,
+  DEFAULT_RMSNORM_EPS,
+  DEFAULT_ROPE_THETA,
   fromFloat16Array,
   gqa,
   LlamaOpsError,
@@ -55,14 +57,14 @@ const IO_FLAGS: FlagSpecs = {
 };
 
 const RMSNORM_FLAGS: FlagSpecs = {
-  eps: { type: 'string', value: 'X', help: 'added to the mean square', defaultText: '1e-6' },
+  eps: { type: 'string', value: 'X', help: 'added to the mean square', defaultText: fmtParam(DEFAULT_RMSNORM_EPS) },
   'weight-offset': { type: 'string', value: 'X', help: 'scale is weight + offset (1 for Gemma)', defaultText: '0' },
   residual: { type: 'boolean', help: 'rmsnorm: add a random residual before normalising' },
 };
 
 const ROPE_FLAGS: FlagSpecs = {
   positions: { type: 'string', value: 'P0|LIST', help: 'start position, or batch*seq explicit positions (1,5,9,...)', defaultText: '0' },
-  theta: { type: 'string', value: 'X', help: 'frequency base (Llama 3: 500000)', defaultText: '10000' },
+  theta: { type: 'string', value: 'X', help: 'frequency base (Llama 3: 500000)', defaultText: fmtParam(DEFAULT_ROPE_THETA) },
   'rotary-dim': { type: 'string', value: 'N', help: 'rotated dims (even, <= headDim); the rest pass through', defaultText: 'headDim' },
   interleaved: { type: 'boolean', help: "pair (2i, 2i+1) (Meta's Llama, GPT-J) instead of (i, i+rotaryDim/2)" },
   'in-place': { type: 'boolean', help: 'rotate the input tensor in place' },
@@ -344,7 +346,7 @@ function prepareRmsnorm(op: 'rmsnorm' | 'add-rmsnorm', values: ParsedValues, src
   const weight = src.get('weight', [hidden], 0.2, 1, 1);
   const withResidual = op === 'add-rmsnorm' || bool(values, 'residual') === true || src.has('residual');
   const residual = withResidual ? src.get('residual', x.shape) : undefined;
-  const eps = num(values, 'eps', 1e-6, { min: 0 });
+  const eps = num(values, 'eps', DEFAULT_RMSNORM_EPS, { min: 0 });
   const weightOffset = num(values, 'weight-offset', 0);
   const inputs = new Map<string, HostArray>([
     ['x', x],
@@ -389,7 +391,7 @@ function prepareRope(values: ParsedValues, src: InputSource): PreparedOp {
   if (positions instanceof Int32Array && positions.length !== batch * seq) {
     throw new UsageError(`--positions: expected 1 start position or ${batch * seq} positions (batch * seq), got ${positions.length}`, 'run');
   }
-  const theta = num(values, 'theta', 10000, { positive: true });
+  const theta = num(values, 'theta', DEFAULT_ROPE_THETA, { positive: true });
   const rotaryDimFlag = num(values, 'rotary-dim', undefined, { integer: true, min: 2 });
   if (rotaryDimFlag === undefined && headDim % 2 !== 0) {
     const from = src.has('x') ? `x (shape ${fmtShape(x.shape)})` : `--shape ${fmtShape(x.shape)}`;
