@@ -198,11 +198,14 @@ describe('a backend that is not installed', () => {
   copyFileSync(CLI, join(root, 'dist', 'cli.js'));
   // Copies, not links: each package then resolves its imports inside this tree (one core),
   // as in an npm install.
-  for (const name of ['core', 'backend-cpu']) {
+  for (const name of ['core', 'backend-cpu', 'conformance']) {
     const from = realpathSync(join(here, '..', 'node_modules', '@llama-ops', name));
     cpSync(join(from, 'dist'), join(scope, name, 'dist'), { recursive: true });
     copyFileSync(join(from, 'package.json'), join(scope, name, 'package.json'));
   }
+  // The kit's own dependency (fast-check, and pure-rand under it), as npm would hoist them.
+  const fastCheck = realpathSync(join(here, '..', '..', '..', 'packages', 'conformance', 'node_modules', 'fast-check'));
+  for (const dep of ['fast-check', 'pure-rand']) cpSync(join(dirname(fastCheck), dep), join(root, 'node_modules', dep), { recursive: true, dereference: true });
   // A third-party backend as its author would publish it: @llama-ops/backend-<name>.
   mkdirSync(join(scope, 'backend-fake'));
   writeFileSync(join(scope, 'backend-fake', 'package.json'), JSON.stringify({ name: '@llama-ops/backend-fake', version: '1.0.0', type: 'module', exports: './index.js' }));
@@ -235,7 +238,8 @@ describe('a backend that is not installed', () => {
   it('auto falls through to cpu and says why', () => {
     const r = cli(['run', 'rmsnorm', '--shape', '2,64', '--repeat', '0'], { bin });
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('backend: cpu (auto: webgpu not installed, wasm not installed)');
+    // ... and that cpu proved itself on this machine (the conformance kit's quick probe).
+    expect(r.stderr).toMatch(/backend: cpu \(auto: webgpu not installed, wasm not installed, passed the quick conformance probe (in \d+ ms|\(cached verdict\))\)/);
   });
 
   it('--backend NAME hands a third-party backend to core, which resolves @llama-ops/backend-NAME', async () => {
