@@ -9,7 +9,7 @@ import type { Backend, Tensor } from '@llama-ops/core';
 import { reasonOf, withTimeout, type Contender, type RowSession } from './contender.js';
 import { jsIoSession } from './js-io.js';
 import { isSoftwareAdapter, sharedGpu, SOFTWARE_ADAPTER_LABEL, type SharedGpu } from './gpu.js';
-import type { ContenderInfo } from './report.js';
+import type { ContenderInfo, QuickProbe } from './report.js';
 import type { BenchRow, BenchSize, RowInputs } from './rows.js';
 
 type Core = typeof import('@llama-ops/core');
@@ -192,7 +192,14 @@ export async function createBackendContender(name: string, threads: number, gpuT
   } catch (err) {
     return skip(reasonOf(err));
   }
+  // The backend must prove itself on this device before its numbers mean anything: the
+  // conformance kit's quick probe, through chooseBackend (uncached: its cold time is reported).
+  const probe = await quickProbe(name, backend);
+  if (!probe.ok) {
+    return { ...skip(`failed the quick conformance probe: ${probe.reason ?? 'unknown'}`), quickProbe: probe };
+  }
   const info = describe(name, backend, threads);
+  info.quickProbe = probe;
   if (gpu) {
     // A device passed in does not always say which adapter it came from: the shared one knows.
     info.label = `${name} (${gpu.description})`;
@@ -261,4 +268,21 @@ export async function createBackendContender(name: string, threads: number, gpuT
     },
     dispose: () => backend.dispose(),
   };
+}
+
+/**
+ * Run the conformance kit's quick probe on `backend` through `chooseBackend` (no cache: the
+ * bench reports the probe's cold time). A failing backend is disposed by `chooseBackend`.
+ */
+async function quickProbe(name: string, backend: Backend): Promise<QuickProbe> {
+  const { chooseBackend, NoConformingBackendError } = await import('@llama-ops/conformance');
+  try {
+    const { report } = await chooseBackend({ candidates: [{ name, create: async () => backend }], verify: 'quick', cache: false });
+    const entry = report[report.length - 1];
+    return { ok: true, ms: Math.round(entry.ms * 10) / 10, cases: entry.cases ?? 0 };
+  } catch (err) {
+    if (!(err instanceof NoConformingBackendError)) throw err;
+    const entry = err.report[err.report.length - 1];
+    return { ok: false, ms: Math.round(entry.ms * 10) / 10, cases: entry.cases ?? 0, ...(entry.reason ? { reason: entry.reason } : {}) };
+  }
 }

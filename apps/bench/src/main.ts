@@ -23,7 +23,8 @@ const started = performance.now();
 function progressLine(e: BenchProgress): string | null {
   switch (e.type) {
     case 'contender':
-      return e.contender.available ? `+ ${e.contender.label}` : `- ${e.contender.id} skipped: ${e.contender.reason}`;
+      if (!e.contender.available) return `- ${e.contender.id} skipped: ${e.contender.reason}`;
+      return `+ ${e.contender.label}${e.contender.quickProbe ? ` (quick conformance probe: ${e.contender.quickProbe.cases} cases pass in ${formatMs(e.contender.quickProbe.ms)})` : ''}`;
     case 'row':
       return `[${e.index + 1}/${e.total}] ${e.row.title} (at ${((performance.now() - started) / 1000).toFixed(0)} s)`;
     case 'result': {

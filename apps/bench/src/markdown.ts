@@ -174,6 +174,16 @@ export function formatMarkdown(report: BenchReport): string {
   out.push('## Contenders', '');
   out.push(table(['id', 'what', 'notes'], report.contenders.map(contenderLine), 3));
   out.push('');
+  const probed = report.contenders.filter((c) => c.quickProbe);
+  if (probed.length) {
+    out.push('## Quick conformance probe', '');
+    out.push(
+      'Each backend runs the conformance kit\'s quick probe (through `chooseBackend`, uncached) before any row; one that fails it is not benchmarked. Cold time in this process, GPU pipeline compilation included.',
+      '',
+    );
+    out.push(table(['backend', 'verdict', 'cases', 'probe time'], probed.map((c) => [c.id, c.quickProbe!.ok ? 'pass' : `FAIL: ${c.quickProbe!.reason ?? ''}`, String(c.quickProbe!.cases), formatMs(c.quickProbe!.ms)]), 2));
+    out.push('');
+  }
 
   if (report.targets.length) {
     out.push('## Targets', '');

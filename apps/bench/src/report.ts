@@ -37,6 +37,23 @@ export interface ContenderInfo {
   software?: boolean;
   /** Anything a reader of the numbers should know. */
   notes: string[];
+  /**
+   * The conformance kit's quick probe on this backend (backends only), run through
+   * `chooseBackend` before any row: a backend that fails it is not benchmarked. `ms` is the
+   * cold probe in this process (GPU pipeline compilation included).
+   */
+  quickProbe?: QuickProbe;
+}
+
+/** Outcome and time of the quick conformance probe on one backend. */
+export interface QuickProbe {
+  ok: boolean;
+  /** Milliseconds of the probe (wall, cold: first run in this process). */
+  ms: number;
+  /** Cases it ran (those of the dtypes the backend stores). */
+  cases: number;
+  /** The failing case and its error. */
+  reason?: string;
 }
 
 /** A contender's measurement on one row. */

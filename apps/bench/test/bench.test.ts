@@ -56,6 +56,16 @@ describe('runBench --quick on cpu', () => {
     }
   });
 
+  it('runs the quick conformance probe on each backend first (through chooseBackend) and reports its time', () => {
+    const cpu = report.contenders.find((c) => c.id === 'cpu')!;
+    expect(cpu.quickProbe).toMatchObject({ ok: true });
+    expect(cpu.quickProbe!.cases).toBeGreaterThanOrEqual(30);
+    expect(cpu.quickProbe!.ms).toBeGreaterThan(0);
+    const md = formatMarkdown(report);
+    expect(md).toContain('## Quick conformance probe');
+    expect(md).toMatch(new RegExp(`\\| cpu \\| pass \\| ${cpu.quickProbe!.cases} \\| [0-9.]+ ms \\|`));
+  });
+
   it('reports an unavailable backend as skipped with its reason, on every row', () => {
     const info = report.contenders.find((c) => c.id === 'no-such-backend')!;
     expect(info.available).toBe(false);

@@ -5,8 +5,10 @@
  * built-in, importing the package from here; an import that fails means "not installed",
  * which we report with the install command instead of a stack trace.
  */
+import type { ChooseReportEntry } from '@llama-ops/conformance';
 import {
   BackendUnavailableError,
+  backendCandidates,
   listBackends,
   registerBackend,
   selectBackend,
@@ -20,6 +22,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from './args.js';
+import { chooseConforming, type ConformingChoice, type ProbeVerdict } from './choose.js';
 import { didYouMean } from './suggest.js';
 
 /** The built-in backends, best first, with core's priorities. */
@@ -216,6 +219,8 @@ export interface ChosenBackend {
   attempts: BackendAttempt[];
   /** One sentence: which backend and why. */
   why: string;
+  /** For `auto`: every candidate tried through the conformance kit and what happened to it. */
+  report?: ChooseReportEntry[];
 }
 
 /** Thrown when the requested backend cannot be created; the message is user-facing. */
@@ -275,27 +280,10 @@ export async function chooseBackend(flag: string | undefined): Promise<ChosenBac
     // wasm or cpu kernels and compiles shaders slowly: 'auto' passes it over (the probe
     // tells, before Dawn is touched here) when another backend works, and says so.
     // `--backend webgpu` still uses it.
-    let sel: Awaited<ReturnType<typeof selectBackend>>;
-    passOverSoftwareGpu = requested === 'auto';
-    try {
-      sel = await selectBackend(requested);
-    } catch (err) {
-      if (!(err instanceof BackendUnavailableError) || requested !== 'auto' || !err.attempts.some(isSoftwareAttempt)) throw err;
-      passOverSoftwareGpu = false;
-      sel = await selectBackend('auto');
-    } finally {
-      passOverSoftwareGpu = false;
-    }
+    if (requested === 'auto') return await chooseAuto();
+    const sel = await selectBackend(requested);
     const attempts = sel.attempts.map(fixAttempt);
-    const name = sel.backend.name;
-    let why: string;
-    if (requested !== 'auto') {
-      why = `${name} (as requested)`;
-    } else if (attempts.length === 0) {
-      why = `${name} (auto: the best backend, and it is available)`;
-    } else {
-      why = `${name} (auto: ${attempts.map((a) => `${a.name} ${isSoftwareAttempt(a) ? 'is a software GPU' : a.installed ? 'unavailable' : 'not installed'}`).join(', ')})`;
-    }
+    let why = `${sel.backend.name} (as requested)`;
     if (isSoftwareGpu(sel.backend)) why += ' — a software GPU adapter: correct, but slow';
     return { backend: sel.backend, requested, attempts, why };
   } catch (err) {
@@ -313,6 +301,44 @@ export async function chooseBackend(flag: string | undefined): Promise<ChosenBac
     }
     throw err;
   }
+}
+
+/**
+ * `auto`: the best backend that loads here and passes the conformance kit's quick probe on
+ * this device (verdicts cached per device and version; see choose.ts). A software GPU
+ * (llvmpipe, SwiftShader) computes correctly but far slower than the wasm or cpu kernels
+ * and compiles shaders slowly: it is passed over (the child probe tells, before Dawn is
+ * touched here) unless no other backend passes.
+ */
+async function chooseAuto(): Promise<ChosenBackend> {
+  const candidates = backendCandidates();
+  let chosen: ConformingChoice;
+  passOverSoftwareGpu = true;
+  try {
+    chosen = await chooseConforming(candidates);
+  } catch (err) {
+    if (!(err instanceof BackendUnavailableError) || !err.attempts.some(isSoftwareAttempt)) throw err;
+    passOverSoftwareGpu = false;
+    chosen = await chooseConforming(candidates);
+  } finally {
+    passOverSoftwareGpu = false;
+  }
+  const passed = chosen.report.filter((r) => !r.ok);
+  const attempts = passed.map((r) => fixAttempt({ name: r.name, installed: true, reason: r.reason ?? 'unavailable' }));
+  const mine = chosen.report[chosen.report.length - 1];
+  const proof = mine.cached ? 'passed the quick conformance probe (cached verdict)' : `passed the quick conformance probe in ${Math.round(mine.ms)} ms`;
+  const over = attempts.map((a) => `${a.name} ${passOverPhrase(a)}`);
+  let why = `${chosen.name} (auto: ${[...over, proof].join(', ')})`;
+  if (isSoftwareGpu(chosen.backend)) why += ' — a software GPU adapter: correct, but slow';
+  return { backend: chosen.backend, requested: 'auto', attempts, why, report: chosen.report };
+}
+
+/** Why auto passed over a candidate, in a few words. */
+function passOverPhrase(a: BackendAttempt): string {
+  if (isSoftwareAttempt(a)) return 'is a software GPU';
+  if (!a.installed) return 'not installed';
+  if (/^failed case /.test(a.reason)) return a.reason;
+  return 'unavailable';
 }
 
 function isBuiltinName(name: string): boolean {
@@ -339,11 +365,17 @@ export interface BackendReport extends BackendStatus {
   package?: string;
   /** True for a software GPU adapter, which 'auto' passes over when another backend works. */
   software?: boolean;
+  /** The conformance kit's quick-probe verdict on this device (available backends only). */
+  verdict?: ProbeVerdict;
 }
 
-/** The backend 'auto' picks from a listing: the first available, software GPUs last. */
+/**
+ * The backend 'auto' picks from a listing: the first available one that passed the quick
+ * probe (or was not probed), software GPUs last.
+ */
 export function autoPick(reports: readonly BackendReport[]): string | null {
-  return (reports.find((r) => r.available && !r.software) ?? reports.find((r) => r.available))?.name ?? null;
+  const usable = (r: BackendReport) => r.available && r.verdict?.ok !== false;
+  return (reports.find((r) => usable(r) && !r.software) ?? reports.find(usable))?.name ?? null;
 }
 
 /** Every backend, installed or not, available or not and why, with capabilities. */

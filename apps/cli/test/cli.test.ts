@@ -187,7 +187,7 @@ describe('backends', () => {
 });
 
 describe('a backend that is not installed', () => {
-  // A minimal install: the built CLI with core, backend-cpu and the conformance kit only, as `npm install
+  // A minimal install: the built CLI with core and backend-cpu only, as `npm install
   // @llama-ops/cli` without the optional backends would leave it.
   const root = mkdtempSync(join(tmpdir(), 'llama-ops-cli-'));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -203,11 +203,9 @@ describe('a backend that is not installed', () => {
     cpSync(join(from, 'dist'), join(scope, name, 'dist'), { recursive: true });
     copyFileSync(join(from, 'package.json'), join(scope, name, 'package.json'));
   }
-  // The kit's own dependencies, as npm would hoist them.
-  const kit = realpathSync(join(here, '..', 'node_modules', '@llama-ops', 'conformance'));
-  const fastCheck = realpathSync(join(kit, 'node_modules', 'fast-check'));
-  cpSync(fastCheck, join(root, 'node_modules', 'fast-check'), { recursive: true });
-  cpSync(realpathSync(join(fastCheck, '..', 'pure-rand')), join(root, 'node_modules', 'pure-rand'), { recursive: true });
+  // The kit's own dependency (fast-check, and pure-rand under it), as npm would hoist them.
+  const fastCheck = realpathSync(join(here, '..', '..', '..', 'packages', 'conformance', 'node_modules', 'fast-check'));
+  for (const dep of ['fast-check', 'pure-rand']) cpSync(join(dirname(fastCheck), dep), join(root, 'node_modules', dep), { recursive: true, dereference: true });
   // A third-party backend as its author would publish it: @llama-ops/backend-<name>.
   mkdirSync(join(scope, 'backend-fake'));
   writeFileSync(join(scope, 'backend-fake', 'package.json'), JSON.stringify({ name: '@llama-ops/backend-fake', version: '1.0.0', type: 'module', exports: './index.js' }));
@@ -240,7 +238,8 @@ describe('a backend that is not installed', () => {
   it('auto falls through to cpu and says why', () => {
     const r = cli(['run', 'rmsnorm', '--shape', '2,64', '--repeat', '0'], { bin });
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('backend: cpu (auto: webgpu not installed, wasm not installed)');
+    // ... and that cpu proved itself on this machine (the conformance kit's quick probe).
+    expect(r.stderr).toMatch(/backend: cpu \(auto: webgpu not installed, wasm not installed, passed the quick conformance probe (in \d+ ms|\(cached verdict\))\)/);
   });
 
   it('--backend NAME hands a third-party backend to core, which resolves @llama-ops/backend-NAME', async () => {

@@ -54,6 +54,7 @@ const guide: DefaultTheme.SidebarItem[] = [
     items: [
       { text: 'Getting started', link: '/guide/getting-started' },
       { text: 'Choosing a backend', link: '/guide/choosing-a-backend' },
+      { text: 'Why and how the backend is chosen', link: '/guide/backend-choice' },
       { text: 'KV caches and decoding', link: '/guide/kv-cache' },
       { text: 'Inside an engine: zero-copy and memory', link: '/guide/engine' },
       { text: 'Writing a new backend', link: '/guide/new-backend' },

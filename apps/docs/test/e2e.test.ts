@@ -236,6 +236,12 @@ describe('playground', () => {
     for (const name of ['wasm', 'webgpu', 'cpu']) {
       expect(statuses[name], `backend ${name}`).toMatch(/^available/);
     }
+    // The default backend comes from chooseBackend: SwiftShader's webgpu is passed over as a
+    // software GPU, wasm passes the quick probe, and the report says so.
+    await page.locator('[data-testid="choice"][data-chosen="wasm"]').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('backend-wasm').getAttribute('aria-checked')).toBe('true');
+    expect((await page.getByTestId('choice-webgpu').innerText()).replace(/\s+/g, ' ')).toMatch(/webgpu passed over: .*only a software GPU adapter/);
+    expect((await page.getByTestId('choice-wasm').innerText()).replace(/\s+/g, ' ')).toMatch(/wasm passed \((\d+ cases in [\d.]+ (ms|µs)|cached verdict)\)/);
 
     const measured: string[] = [];
     const timings: Record<string, Record<string, string>> = { wasm: {}, webgpu: {}, cpu: {} };

@@ -26,8 +26,8 @@ export const CTRL_WORDS = 48;
 
 /**
  * Take the next chunk of the job tagged `tag` (its generation): the first unit, or -1
- * when the job has no unit left or is no longer the current one. Used by the caller and,
- * through its source text, by the workers.
+ * when the job has no unit left or is no longer the current one. Used by the caller; the
+ * workers run the same function written out in {@link WORKER_SOURCE} (keep the two alike).
  */
 export function take(ticket: BigUint64Array, tag: bigint, units: number, chunk: number): number {
   for (;;) {
@@ -43,7 +43,17 @@ export const WORKER_SOURCE = `'use strict';
 const GEN = ${CTRL_GEN}, OP = ${CTRL_OP}, PARAMS = ${CTRL_PARAMS}, UNITS = ${CTRL_UNITS}, CHUNK = ${CTRL_CHUNK};
 const ERROR = ${CTRL_ERROR}, COMPLETED = ${CTRL_COMPLETED};
 const CTRL_TICKET64 = ${CTRL_TICKET64};
-${take.toString()}
+// take() again, as text: the source of the function above cannot be used (a minifier renames
+// it and the constants it reads, so a bundled page's workers failed with "take is not defined").
+function take(ticket, tag, units, chunk) {
+  for (;;) {
+    const t = Atomics.load(ticket, CTRL_TICKET64);
+    if (t >> 32n !== tag) return -1;
+    const u = Number(t & 0xffffffffn);
+    if (u >= units) return -1;
+    if (Atomics.compareExchange(ticket, CTRL_TICKET64, t, t + BigInt(chunk)) === t) return u;
+  }
+}
 function serve(data, post) {
   const instance = new WebAssembly.Instance(data.module, { env: { memory: data.memory } });
   const fns = data.names.map((n) => instance.exports[n]);

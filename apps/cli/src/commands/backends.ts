@@ -1,6 +1,7 @@
 /** `llama-ops backends`: every backend, installed or not, available or not and why, with capabilities. */
 import { bool, parseFlags, requireNoPositionals, str } from '../args.js';
 import { autoPick, backendSource, reportBackend, reportBackends, requestedBackend, type BackendReport } from '../backends.js';
+import { probeVerdict, type ProbeVerdict } from '../choose.js';
 import { makeContext, type Context } from '../context.js';
 import { renderHelp } from '../help.js';
 
@@ -8,7 +9,9 @@ export const BACKENDS_HELP = renderHelp({
   usage: 'llama-ops backends [options]',
   summary: 'List every backend: whether it is installed and available here (and why not), and its capabilities.',
   details: [
-    "'auto' picks the first available backend in this order (highest priority first).\n" +
+    "'auto' picks the first available backend in this order (highest priority first) that passes\n" +
+      "the conformance kit's quick probe on this device. The verdict column shows the probe's result\n" +
+      'and time: cached per device and backend version, or measured now (`llama-ops verify` refreshes it).\n' +
       'With --backend NAME, only that backend is shown: a built-in, or a third-party\n' +
       '@llama-ops/backend-NAME installed next to the CLI.',
   ],
@@ -27,6 +30,8 @@ export async function backendsCommand(argv: readonly string[]): Promise<number> 
   const flag = str(values, 'backend');
   const only = flag !== undefined || process.env.LLAMA_OPS_BACKEND ? requestedBackend(flag) : 'auto';
   const reports = only === 'auto' ? await reportBackends() : [await reportBackend(only, backendSource(flag))];
+  // The verdict of the conformance kit's quick probe: cached per device and version, or measured now.
+  for (const r of reports) if (r.available) r.verdict = await probeVerdict(r.name);
   const auto = autoPick(reports);
   if (ctx.json) {
     ctx.emitJson({ auto: only === 'auto' ? auto : undefined, backends: reports });
@@ -62,6 +67,7 @@ function printBackends(ctx: Context, reports: BackendReport[], auto: string | nu
         : paint.red('not installed');
     const pick = auto === r.name ? paint.bold('  ← auto picks this') : r.software ? paint.yellow('  (software GPU: auto prefers another backend)') : '';
     ctx.say(`${paint.bold(r.name.padEnd(7))} ${status}${pick}  ${paint.dim(`priority ${r.priority}${r.package ? `, ${r.package}` : ''}`)}`);
+    if (r.verdict) ctx.say(`        verdict ${formatVerdict(ctx, r.verdict)}`);
     if (!r.available) {
       ctx.say(`        ${r.reason ?? 'unavailable'}`);
       if (r.install) ctx.say(`        install with: ${paint.cyan(r.install)}`);
@@ -88,4 +94,12 @@ function printBackends(ctx: Context, reports: BackendReport[], auto: string | nu
     }
   }
   if (auto === null) ctx.say(paint.red('no backend is available: install one of the packages above'));
+}
+
+/** `pass (40 cases, 12 ms, cached 2026-12-04)` or `FAIL: failed case X: ... (measured now)`. */
+function formatVerdict(ctx: Context, v: ProbeVerdict): string {
+  const { paint } = ctx;
+  const when = v.cached ? `cached from ${v.at?.slice(0, 10) ?? 'earlier'}` : 'measured now';
+  const head = v.ok ? paint.green('pass') : paint.red(`FAIL: ${v.reason ?? 'unknown'}`);
+  return `${head} ${paint.dim(`(quick probe: ${v.cases} cases in ${v.ms} ms, ${when})`)}`;
 }

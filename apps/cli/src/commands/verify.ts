@@ -3,8 +3,10 @@
  * against one backend, with a progress bar on a terminal and a pass/fail table per op.
  * Exits 1 when any case fails.
  */
+import type { Backend } from '@llama-ops/core';
 import { bool, num, parseFlags, requireNoPositionals, str, strList, UsageError, type FlagSpecs } from '../args.js';
 import { chooseBackend } from '../backends.js';
+import { probeVerdict, type ProbeVerdict } from '../choose.js';
 import { makeContext, type Context } from '../context.js';
 import { fmtErr, fmtMs, ProgressBar, table } from '../format.js';
 import { renderHelp } from '../help.js';
@@ -97,6 +99,7 @@ export async function verifyCommand(argv: readonly string[]): Promise<number> {
   const bar = new ProgressBar(selected.length, { enabled: !ctx.json });
   const t0 = performance.now();
   let result: SuiteResult;
+  let quick: ProbeVerdict | undefined;
   try {
     result = await kit.suite.runSuite(be, {
       cases: selected,
@@ -116,6 +119,9 @@ export async function verifyCommand(argv: readonly string[]): Promise<number> {
       }
     }
     randomBar.clear();
+    // The cached verdict `auto` trusts is refreshed from this run's backend (the quick probe
+    // is a subset of the suite, run again as it runs in `auto`: a few hundred ms at most).
+    quick = await probeVerdict(be.name, { refresh: true, create: async () => keepAlive(be) });
   } finally {
     bar.clear();
     be.dispose();
@@ -128,6 +134,7 @@ export async function verifyCommand(argv: readonly string[]): Promise<number> {
       backend: result.backend,
       why: chosen.why,
       pass: result.pass,
+      quick,
       passed: result.passed,
       failed: result.failed,
       skipped: result.skipped,
@@ -142,6 +149,10 @@ export async function verifyCommand(argv: readonly string[]): Promise<number> {
     });
   } else {
     printVerify(ctx, result, summary, runs, seed, elapsedMs, bool(values, 'verbose') === true);
+    if (quick) {
+      const v = quick.ok ? ctx.paint.green('pass') : ctx.paint.red(`FAIL: ${quick.reason ?? 'unknown'}`);
+      ctx.say(`  ${ctx.paint.dim('quick-probe verdict (what auto trusts) refreshed:')} ${v} ${ctx.paint.dim(`(${quick.cases} cases in ${quick.ms} ms)`)}`);
+    }
   }
   return result.pass ? 0 : 1;
 }
@@ -238,4 +249,15 @@ function printVerify(ctx: Context, result: SuiteResult, summary: OpSummary[], ru
     ? paint.green(paint.bold(`PASS — ${result.passed} cases pass${randomText}`))
     : paint.red(paint.bold(`FAIL — ${result.failed} failed`));
   ctx.say(`  ${verdict} ${paint.dim(`in ${fmtMs(elapsedMs)}`)}`);
+}
+
+/** `be` with a no-op dispose: the probe must not dispose the backend this command still owns. */
+function keepAlive(be: Backend): Backend {
+  return new Proxy(be, {
+    get(target, prop) {
+      if (prop === 'dispose') return () => {};
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }
