@@ -164,16 +164,15 @@ describe('options that do not apply, and errors in the user\'s terms (exit 2)', 
   });
 });
 
-
 describe('run: defaults come from core', () => {
   it("--eps and --theta default to core's DEFAULT_RMSNORM_EPS and DEFAULT_ROPE_THETA (help and the values run)", () => {
     const help = cli(['run', '--help']).stdout;
     expect(help).toMatch(new RegExp(`--eps X .*\\(default ${DEFAULT_RMSNORM_EPS.toExponential().replace('-', '\\-')}\\)`));
     expect(help).toMatch(new RegExp(`--theta X .*\\(default ${DEFAULT_ROPE_THETA}\\)`));
-    const norm = json(cli(['run', 'rmsnorm', '--shape', '2,8', '--repeat', '0', '--backend', 'cpu', '--check', '--json']));
+    const norm = json<{ params: { eps: number }; pass: boolean }>(cli(['run', 'rmsnorm', '--shape', '2,8', '--repeat', '0', '--backend', 'cpu', '--check', '--json']));
     expect(norm.params.eps).toBe(DEFAULT_RMSNORM_EPS);
     expect(norm.pass).toBe(true);
-    const rope = json(cli(['run', 'rope', '--shape', '1,2,2,8', '--repeat', '0', '--backend', 'cpu', '--check', '--json']));
+    const rope = json<{ params: { theta: number }; pass: boolean }>(cli(['run', 'rope', '--shape', '1,2,2,8', '--repeat', '0', '--backend', 'cpu', '--check', '--json']));
     expect(rope.params.theta).toBe(DEFAULT_ROPE_THETA);
     expect(rope.pass).toBe(true);
   });
