@@ -8,7 +8,9 @@
  *    scripts/setup-test-env.mjs), which has shader-f16: f16 storage is tested there.
  *    LD_LIBRARY_PATH must be set before the process starts: `env` here is passed to the
  *    forked test workers;
- *  - `browser`: headless Chromium with --enable-unsafe-webgpu (SwiftShader adapter).
+ *  - `browser`: headless Chromium with --enable-unsafe-webgpu (SwiftShader adapter, the
+ *    driver of the `swiftshader` project): the conformance kit runs the first case of each
+ *    group there (every kernel variant in a browser, about a quarter of the cases).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +33,8 @@ declare module 'vitest' {
     expectF16: boolean;
     /** Random cases per property in the conformance kit. */
     conformanceRuns: number;
+    /** Which fixed cases of the kit run: all, or the first of each group (see conformance.test.ts). */
+    conformanceCases: 'all' | 'first-of-each-group';
   }
 }
 
@@ -54,7 +58,7 @@ export default defineConfig({
           name: 'swiftshader',
           include: gpuTests,
           env: { VK_ICD_FILENAMES: '/usr/lib/chromium/vk_swiftshader_icd.json', XDG_RUNTIME_DIR: xdg },
-          provide: { expectF16: false, conformanceRuns: 8 },
+          provide: { expectF16: false, conformanceRuns: 8, conformanceCases: 'all' },
         },
       },
       {
@@ -75,7 +79,7 @@ export default defineConfig({
             // tiny dispatches take seconds; inline execution is steady.
             LP_NUM_THREADS: process.env.LP_NUM_THREADS ?? '0',
           },
-          provide: { expectF16: true, conformanceRuns: 8 },
+          provide: { expectF16: true, conformanceRuns: 8, conformanceCases: 'all' },
         },
       },
       {
@@ -83,7 +87,7 @@ export default defineConfig({
         test: {
           name: 'browser',
           include: gpuTests,
-          provide: { expectF16: false, conformanceRuns: 4 },
+          provide: { expectF16: false, conformanceRuns: 4, conformanceCases: 'first-of-each-group' },
           browser: {
             enabled: true,
             headless: true,
