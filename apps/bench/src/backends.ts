@@ -152,11 +152,22 @@ export function largestTensorBytes(row: BenchRow): number {
   return e * p.batch * Math.max(p.seqKV * p.headsKV * p.headDim, p.seqQ * p.headsQ * p.headDim);
 }
 
+/** How {@link createBackendContender} sets a backend up. */
+export interface ContenderSetup {
+  /** Time WebGPU by GPU timestamps when the backend exposes them. */
+  gpuTimestamps: boolean;
+  /** Run the conformance kit's quick probe first; a backend that fails it is not benchmarked. */
+  quickProbe: boolean;
+  /** Longest the quick probe may take, ms. */
+  probeTimeoutMs: number;
+}
+
 /**
  * Create the contender for backend `name`, or an unavailable {@link ContenderInfo} with the
  * reason (package not installed or not built, no adapter, start-up failed...).
  */
-export async function createBackendContender(name: string, threads: number, gpuTimestamps = true): Promise<Contender | ContenderInfo> {
+export async function createBackendContender(name: string, threads: number, setup: ContenderSetup): Promise<Contender | ContenderInfo> {
+  const { gpuTimestamps, probeTimeoutMs } = setup;
   const skip = (reason: string): ContenderInfo => ({ id: name, kind: 'backend', label: name, available: false, reason, timing: 'wall', notes: [] });
   let core: Core;
   try {
@@ -194,12 +205,21 @@ export async function createBackendContender(name: string, threads: number, gpuT
   }
   // The backend must prove itself on this device before its numbers mean anything: the
   // conformance kit's quick probe, through chooseBackend (uncached: its cold time is reported).
-  const probe = await quickProbe(name, backend);
-  if (!probe.ok) {
-    return { ...skip(`failed the quick conformance probe: ${probe.reason ?? 'unknown'}`), quickProbe: probe };
-  }
   const info = describe(name, backend, threads);
-  info.quickProbe = probe;
+  if (setup.quickProbe) {
+    let probe: QuickProbe;
+    try {
+      probe = await withTimeout(quickProbe(name, backend), probeTimeoutMs, 'the quick conformance probe');
+    } catch (err) {
+      // A probe that hangs leaves the backend in an unknown state: it is not disposed (that
+      // could hang too) and not benchmarked.
+      return skip(reasonOf(err));
+    }
+    if (!probe.ok) {
+      return { ...skip(`failed the quick conformance probe: ${probe.reason ?? 'unknown'}`), quickProbe: probe };
+    }
+    info.quickProbe = probe;
+  }
   if (gpu) {
     // A device passed in does not always say which adapter it came from: the shared one knows.
     info.label = `${name} (${gpu.description})`;

@@ -86,6 +86,13 @@ export interface BenchOptions {
   /** Few samples and a tiny budget: proves everything runs (tests, smoke runs). */
   quick?: boolean;
   /**
+   * Run the conformance kit's quick probe (through `chooseBackend`, uncached) on each of our
+   * backends before any row (default true). A backend that fails it, or does not finish it
+   * within `rowTimeoutMs`, is not benchmarked: it is reported as skipped with the reason.
+   * `false` benchmarks every backend that starts (tests of the bench's own per-row handling).
+   */
+  quickProbe?: boolean;
+  /**
    * Seconds after the start of the run after which no further row is started (its
    * contenders are reported as skipped with the reason). For callers that kill the process
    * at a time limit (the device kit): a complete report of fewer rows beats none.
@@ -285,7 +292,15 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     infos.push(info);
     progress({ type: 'contender', contender: info });
   };
-  for (const name of backendNames) add(await createBackendContender(name, threads, options.gpuTimestamps ?? true));
+  for (const name of backendNames) {
+    add(
+      await createBackendContender(name, threads, {
+        gpuTimestamps: options.gpuTimestamps ?? true,
+        quickProbe: options.quickProbe ?? true,
+        probeTimeoutMs: options.rowTimeoutMs ?? DEFAULT_ROW_TIMEOUT_MS,
+      }),
+    );
+  }
   for (const name of peerNames) {
     if (!KNOWN_PEERS.includes(name)) {
       add({ id: name, kind: 'peer', label: name, available: false, reason: `unknown peer (known: ${KNOWN_PEERS.join(', ')})`, timing: 'wall', notes: [] });

@@ -40,6 +40,9 @@ describe('robustness', () => {
       quick: true,
       timeBudgetMs: 5,
       rowTimeoutMs: 300,
+      // The per-row handling is what this test is about: the quick probe would stop these
+      // backends before any row (see the next test).
+      quickProbe: false,
     });
     const [first, second] = report.rows;
     expect(first.results.hangs).toEqual({ status: 'failed', reason: 'timed out after 300 ms' });
@@ -53,6 +56,26 @@ describe('robustness', () => {
     // (it is the fallback reference) though it is listed last.
     expect(report.reference).toBe('float64');
     expect(report.contenders.map((c) => c.id)).toEqual(['hangs', 'throws', 'cannot-start', 'cpu']);
+  }, 30_000);
+
+  it('with the quick probe (the default), a backend that hangs or throws in it is not benchmarked, with the reason', async () => {
+    const report = await runBench({
+      backends: ['hangs', 'throws', 'cpu'],
+      peers: [],
+      filter: /^rmsnorm-1x4096$/,
+      quick: true,
+      timeBudgetMs: 5,
+      rowTimeoutMs: 300,
+    });
+    const hangs = report.contenders.find((c) => c.id === 'hangs');
+    expect(hangs).toMatchObject({ available: false, reason: 'the quick conformance probe timed out after 300 ms' });
+    const throws = report.contenders.find((c) => c.id === 'throws');
+    expect(throws).toMatchObject({ available: false, reason: expect.stringMatching(/^failed the quick conformance probe: .*kernel exploded/) });
+    expect(throws?.quickProbe?.ok).toBe(false);
+    expect(report.rows[0].results.hangs.status).toBe('skipped');
+    expect(report.rows[0].results.throws.status).toBe('skipped');
+    expect(report.rows[0].results.cpu.status).toBe('ok');
+    expect(report.contenders.find((c) => c.id === 'cpu')?.quickProbe).toMatchObject({ ok: true });
   }, 30_000);
 });
 
@@ -78,7 +101,8 @@ describe('the reference check before timing', () => {
   afterAll(() => unregisterBackend('off-by-a-bit'));
 
   it('reports a contender outside tolerance as failed with its error, and does not time it', async () => {
-    const report = await runBench({ backends: ['off-by-a-bit', 'cpu'], peers: [], filter: /^rmsnorm-1x4096$/, quick: true, timeBudgetMs: 5 });
+    // quickProbe off: the probe would catch this backend before the row (next test).
+    const report = await runBench({ backends: ['off-by-a-bit', 'cpu'], peers: [], filter: /^rmsnorm-1x4096$/, quick: true, timeBudgetMs: 5, quickProbe: false });
     const result = report.rows[0].results['off-by-a-bit'];
     expect(result.status).toBe('failed');
     if (result.status !== 'failed') return;
@@ -88,5 +112,13 @@ describe('the reference check before timing', () => {
     expect(rmsnormCalls).toBe(1);
     expect(report.rows[0].results.cpu.status).toBe('ok');
     expect(report.rows[0].ratios.some((r) => r.subject === 'off-by-a-bit')).toBe(false);
+  }, 30_000);
+
+  it('the quick probe catches it before any row: reported as skipped, naming the failing RMSNorm case', async () => {
+    const report = await runBench({ backends: ['off-by-a-bit', 'cpu'], peers: [], filter: /^rmsnorm-1x4096$/, quick: true, timeBudgetMs: 5 });
+    const info = report.contenders.find((c) => c.id === 'off-by-a-bit');
+    expect(info).toMatchObject({ available: false, reason: expect.stringMatching(/^failed the quick conformance probe: .*rmsnorm/i) });
+    expect(report.rows[0].results['off-by-a-bit'].status).toBe('skipped');
+    expect(report.rows[0].results.cpu.status).toBe('ok');
   }, 30_000);
 });
