@@ -53,6 +53,17 @@ describe('demo', () => {
     }
   });
 
+  it('q, k and v are views of one packed projection on wasm: same tokens as three separate projections gave, every check passes', () => {
+    const r = cli(['demo', '--backend', 'wasm', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = json<DemoJson & { steps: { stages: { name: string; what: string }[] }[] }>(r);
+    expect(out.steps[0].stages.find((s) => s.name === 'q/k/v proj')?.what).toBe('256 → q 256, k 64, v 64, one packed row');
+    // Seed 1's tokens before the demo packed q/k/v: packing is a layout change, not a numeric one.
+    expect(out.generated).toBe('t@|D8<,');
+    expect(out.checks).toBe(28);
+    expect(out.pass).toBe(true);
+  });
+
   it('--steps 0 runs the prefill only and counts what it generated in words that fit', () => {
     const r = cli(['demo', '--steps', '0', '--prompt', 'a', '--backend', 'cpu']);
     expect(r.code, r.stderr).toBe(0);

@@ -1,8 +1,11 @@
 /**
  * `llama-ops demo`: one Llama attention block, run token by token on the chosen backend.
  *
- *   embed -> RMSNorm -> q/k/v projections -> RoPE (Llama 3.1 scaling) -> append k/v to a
+ *   embed -> RMSNorm -> fused q/k/v projection -> RoPE (Llama 3.1 scaling) -> append k/v to a
  *   KV cache -> GQA over the cache -> output projection -> add & norm -> next token
+ *
+ * The fused projection writes one packed [1, n, q | k | v] tensor, as an engine's does: q, k
+ * and v reach RoPE, the KV cache and GQA as views of it (`be.view`), with no copy.
  *
  * A short prompt is prefilled in one step, then a few tokens are decoded one at a time,
  * each attending to the whole (growing) cache. RMSNorm, RoPE, the KV cache and GQA run
@@ -70,9 +73,8 @@ const VOCAB = 95;
 interface Weights {
   embed: Float32Array; // [VOCAB, hidden]
   norm1: Float32Array; // [hidden]
-  wq: Float32Array; // [hidden, Hq*d]
-  wk: Float32Array; // [hidden, Hkv*d]
-  wv: Float32Array; // [hidden, Hkv*d]
+  /** The fused q/k/v projection, [hidden, Hq*d + 2*Hkv*d]: each row is wq's, then wk's, then wv's. */
+  wqkv: Float32Array;
   wo: Float32Array; // [Hq*d, hidden]
   norm2: Float32Array; // [hidden]
   head: Float32Array; // [hidden, VOCAB], the vocabulary head
@@ -81,12 +83,22 @@ interface Weights {
 function makeWeights(seed: number): Weights {
   const { hidden, headsQ, headsKV, headDim } = CONFIG;
   const g = (name: string, n: number, scale: number, offset = 0) => normal(rng(subSeed(seed, name)), n, scale, offset);
+  const qDim = headsQ * headDim;
+  const kvDim = headsKV * headDim;
+  const wq = g('wq', hidden * qDim, 1 / Math.sqrt(hidden));
+  const wk = g('wk', hidden * kvDim, 1 / Math.sqrt(hidden));
+  const wv = g('wv', hidden * kvDim, 1 / Math.sqrt(hidden));
+  const row = qDim + 2 * kvDim;
+  const wqkv = new Float32Array(hidden * row);
+  for (let i = 0; i < hidden; i++) {
+    wqkv.set(wq.subarray(i * qDim, (i + 1) * qDim), i * row);
+    wqkv.set(wk.subarray(i * kvDim, (i + 1) * kvDim), i * row + qDim);
+    wqkv.set(wv.subarray(i * kvDim, (i + 1) * kvDim), i * row + qDim + kvDim);
+  }
   return {
     embed: g('embed', VOCAB * hidden, 1),
     norm1: g('norm1', hidden, 0.1, 1),
-    wq: g('wq', hidden * headsQ * headDim, 1 / Math.sqrt(hidden)),
-    wk: g('wk', hidden * headsKV * headDim, 1 / Math.sqrt(hidden)),
-    wv: g('wv', hidden * headsKV * headDim, 1 / Math.sqrt(hidden)),
+    wqkv,
     wo: g('wo', headsQ * headDim * hidden, 1 / Math.sqrt(headsQ * headDim)),
     norm2: g('norm2', hidden, 0.1, 1),
     head: g('head', hidden * VOCAB, 1 / Math.sqrt(hidden)),
@@ -94,6 +106,13 @@ function makeWeights(seed: number): Weights {
 }
 
 /** `a [rows, inner] · w [inner, cols]` on the host, accumulating in float64. */
+/** Columns `[offset, offset + width)` of each of the `rows` rows of `packed` (row length `stride`), contiguous. */
+function columns(packed: Float32Array, rows: number, stride: number, offset: number, width: number): Float32Array {
+  const out = new Float32Array(rows * width);
+  for (let r = 0; r < rows; r++) out.set(packed.subarray(r * stride + offset, r * stride + offset + width), r * width);
+  return out;
+}
+
 function matmul(a: Float32Array, w: Float32Array, rows: number, inner: number, cols: number): Float32Array {
   const out = new Float32Array(rows * cols);
   const acc = new Float64Array(cols);
@@ -163,6 +182,7 @@ async function runDemo(ctx: Context, chosen: ChosenBackend, prompt: string, step
   const { hidden, headsQ, headsKV, headDim, eps, theta, scaling } = CONFIG;
   const qDim = headsQ * headDim;
   const kvDim = headsKV * headDim;
+  const qkvDim = qDim + 2 * kvDim;
   const kit = await conformance();
   const { referenceAddRmsnorm, referenceRope, referenceGqa } = kit.ref;
   const w = makeWeights(seed);
@@ -218,16 +238,17 @@ async function runDemo(ctx: Context, chosen: ChosenBackend, prompt: string, step
     const h = await hT.read();
     stages.push({ name: 'rmsnorm', what: `eps ${fmtParam(eps)}, over ${hidden}`, where: be.name, ms: lap() });
 
-    // 3. q/k/v projections (host).
-    const q = matmul(h, w.wq, n, hidden, qDim);
-    const k = matmul(h, w.wk, n, hidden, kvDim);
-    const v = matmul(h, w.wv, n, hidden, kvDim);
-    stages.push({ name: 'q/k/v proj', what: `${hidden} → q ${qDim}, k ${kvDim}, v ${kvDim}`, where: 'host', ms: lap() });
+    // 3. Fused q/k/v projection (host): one packed [1, n, q | k | v] output per token, as an
+    // engine's fused QKV matmul writes it.
+    const qkv = matmul(h, w.wqkv, n, hidden, qkvDim);
+    stages.push({ name: 'q/k/v proj', what: `${hidden} → q ${qDim}, k ${kvDim}, v ${kvDim}, one packed row`, where: 'host', ms: lap() });
 
-    // 4. RoPE on q and k (backend), Llama 3.1 frequencies.
-    const qT = keep(be.tensor(q, [1, n, headsQ, headDim]));
-    const kT = keep(be.tensor(k, [1, n, headsKV, headDim]));
-    const vT = keep(be.tensor(v, [1, n, headsKV, headDim]));
+    // 4. RoPE on q and k (backend), Llama 3.1 frequencies. One upload of the packed tensor;
+    // q, k and v are views of it (no copy), with the packed row as their token stride.
+    const qkvT = keep(be.tensor(qkv, [1, n, qkvDim]));
+    const qT = be.view(qkvT, { shape: [1, n, headsQ, headDim], rowStride: qkvDim });
+    const kT = be.view(qkvT, { shape: [1, n, headsKV, headDim], offset: qDim, rowStride: qkvDim });
+    const vT = be.view(qkvT, { shape: [1, n, headsKV, headDim], offset: qDim + kvDim, rowStride: qkvDim });
     const ropeOpts = { positions: p0, theta, scaling };
     const qR = keep(rope(qT, ropeOpts));
     const kR = keep(rope(kT, ropeOpts));
@@ -235,7 +256,7 @@ async function runDemo(ctx: Context, chosen: ChosenBackend, prompt: string, step
     const posText = n > 1 ? `${p0}–${p0 + n - 1}` : `${p0}`;
     stages.push({ name: 'rope', what: `q and k at position${n > 1 ? 's' : ''} ${posText}`, where: be.name, ms: lap() });
 
-    // 5. KV cache append (backend copy, no round trip).
+    // 5. KV cache append (backend copy, no round trip; v straight from its view).
     cache.append(kR, vT);
     await be.sync();
     stages.push({ name: 'kv cache', what: `append ${n} → ${cache.length} of ${capacity} positions`, where: be.name, ms: lap() });
@@ -270,6 +291,8 @@ async function runDemo(ctx: Context, chosen: ChosenBackend, prompt: string, step
     const stepMs = performance.now() - stepStart;
 
     // Checks (not timed): each backend op against the float64 reference on the same inputs.
+    const q = columns(qkv, n, qkvDim, 0, qDim);
+    const k = columns(qkv, n, qkvDim, qDim, kvDim);
     const [qRot, kRot, kCache, vCache, sum] = await Promise.all([qR.read(), kR.read(), cache.k.read(), cache.v.read(), sumT.read()]);
     const byName = (name: string) => stages.find((s) => s.name === name)!;
     const xShape = [1, n, hidden];
