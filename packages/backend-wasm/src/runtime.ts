@@ -59,16 +59,16 @@ export class Runtime {
     return this.#scratch;
   }
 
-  /**
-   * Run `kernel` over units `[0, units)`: on the pool when there is one and the
-   * estimated single-thread time `workNs` pays for it, else on this thread.
-   * @param chunk - units per grab on the pool (default: ~8 grabs per thread).
-   */
   /** Whether a kernel of `units` units and this much work would run on the pool. */
   parallel(units: number, workNs: number): boolean {
     return this.pool !== null && units > 1 && workNs >= this.#minParallelNs;
   }
 
+  /**
+   * Run `kernel` over units `[0, units)`: on the pool when there is one and the
+   * estimated single-thread time `workNs` pays for it, else on this thread.
+   * @param chunk - units per grab on the pool (default: ~8 grabs per thread).
+   */
   run(kernel: KernelName, units: number, workNs: number, chunk?: number): void {
     if (units <= 0) return;
     const op = KERNEL_NAMES.indexOf(kernel);
