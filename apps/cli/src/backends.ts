@@ -7,6 +7,7 @@
  */
 import type { ChooseReportEntry } from '@llama-ops/conformance';
 import {
+  BUILTIN_BACKENDS as CORE_BUILTIN_BACKENDS,
   BackendUnavailableError,
   backendCandidates,
   listBackends,
@@ -25,15 +26,15 @@ import { UsageError } from './args.js';
 import { chooseConforming, type ConformingChoice, type ProbeVerdict } from './choose.js';
 import { didYouMean } from './suggest.js';
 
-/** The built-in backends, best first, with core's priorities. */
-export const BUILTIN_BACKENDS: readonly { name: BuiltinBackendName; pkg: string; priority: number }[] = [
-  { name: 'webgpu', pkg: '@llama-ops/backend-webgpu', priority: 30 },
-  { name: 'wasm', pkg: '@llama-ops/backend-wasm', priority: 20 },
-  { name: 'cpu', pkg: '@llama-ops/backend-cpu', priority: 10 },
-];
+/** The built-in backends, best first: core's table (names, packages, priorities). */
+export const BUILTIN_BACKENDS: readonly { name: BuiltinBackendName; pkg: string; priority: number }[] = CORE_BUILTIN_BACKENDS.map((b) => ({
+  name: b.name,
+  pkg: b.package,
+  priority: b.priority,
+}));
 
 /** The names `--backend` knows without looking: `auto` and the built-ins. */
-export const BACKEND_CHOICES = ['auto', 'cpu', 'wasm', 'webgpu'] as const;
+export const BACKEND_CHOICES: readonly string[] = ['auto', ...BUILTIN_BACKENDS.map((b) => b.name)];
 
 /** A backend name as npm package names allow (`@llama-ops/backend-<name>`). */
 const BACKEND_NAME = /^[a-z0-9][a-z0-9._-]*$/;

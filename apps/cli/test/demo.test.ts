@@ -10,7 +10,7 @@ interface DemoJson {
     kvLength: number;
     ms: number;
     pass: boolean;
-    stages: { name: string; where: string; check?: { maxError: number; tolerance: number; pass: boolean } }[];
+    stages: { name: string; what: string; where: string; check?: { maxError: number; tolerance: number; pass: boolean } }[];
   }[];
   generated: string;
   checks: number;
@@ -56,7 +56,7 @@ describe('demo', () => {
   it('q, k and v are views of one packed projection on wasm: same tokens as three separate projections gave, every check passes', () => {
     const r = cli(['demo', '--backend', 'wasm', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const out = json<DemoJson & { steps: { stages: { name: string; what: string }[] }[] }>(r);
+    const out = json<DemoJson>(r);
     expect(out.steps[0].stages.find((s) => s.name === 'q/k/v proj')?.what).toBe('256 → q 256, k 64, v 64, one packed row');
     // Seed 1's tokens before the demo packed q/k/v: packing is a layout change, not a numeric one.
     expect(out.generated).toBe('t@|D8<,');

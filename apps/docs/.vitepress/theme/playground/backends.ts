@@ -3,15 +3,20 @@
  * which one the page starts on, chosen through the conformance kit (`chooseBackend`: the best
  * backend that passes the quick probe on this device; verdicts cached in localStorage).
  */
-import type { Backend, BackendCapabilities } from '@llama-ops/core';
+import { BUILTIN_BACKENDS, type Backend, type BackendCapabilities, type BuiltinBackendName } from '@llama-ops/core';
 import type { ChooseReportEntry } from '@llama-ops/conformance';
 
-export const BACKENDS = [
-  { name: 'webgpu', label: 'WebGPU', blurb: 'WGSL compute shaders on your GPU' },
-  { name: 'wasm', label: 'WebAssembly', blurb: 'SIMD kernels, threads when isolated' },
-  { name: 'cpu', label: 'CPU', blurb: 'plain TypeScript, runs anywhere' },
-] as const;
-export type BackendName = (typeof BACKENDS)[number]['name'];
+export type BackendName = BuiltinBackendName;
+
+/** How the page names each built-in backend. */
+const LABELS: Record<BackendName, { label: string; blurb: string }> = {
+  webgpu: { label: 'WebGPU', blurb: 'WGSL compute shaders on your GPU' },
+  wasm: { label: 'WebAssembly', blurb: 'SIMD kernels, threads when isolated' },
+  cpu: { label: 'CPU', blurb: 'plain TypeScript, runs anywhere' },
+};
+
+/** The built-in backends, best first, in core's order (its one table of names and priorities). */
+export const BACKENDS: readonly { name: BackendName; label: string; blurb: string }[] = BUILTIN_BACKENDS.map((b) => ({ name: b.name, ...LABELS[b.name] }));
 
 export const LOADERS: Record<BackendName, () => Promise<{ createBackend: (o?: Record<string, unknown>) => Promise<Backend> }>> = {
   webgpu: () => import('@llama-ops/backend-webgpu'),
