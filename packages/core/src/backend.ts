@@ -301,6 +301,11 @@ export class Backend {
     this.kernels.dispose?.();
   }
 
+  /** @internal `options.dtype` of `op` checked against this backend (default `'f32'`). */
+  checkDType(op: string, dtype: unknown): DType {
+    return this.#resolveDType(op, dtype as DType | undefined);
+  }
+
   /** @internal A new owned, zero-filled tensor for `op` (an op's output, a cache). */
   allocate(op: string, shape: readonly number[], dtype: DType): Tensor {
     const storage = this.#allocating(op, () => this.kernels.allocate(shapeSize(shape), dtype));
