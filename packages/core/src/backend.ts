@@ -99,7 +99,9 @@ export class Backend {
    * @param data - `shape`'s product of numbers, row-major: a `Float32Array` (copied as is), or
    *   any other numeric typed array or `number[]` (converted to float32). NaN and ±Infinity are
    *   kept; finite values beyond float32's range (|x| > 3.4028235e38) are rejected rather than
-   *   silently turned into Infinity, and so are non-numbers.
+   *   silently turned into Infinity, and so are non-numbers (`['1', 'x']`) and BigInt arrays.
+   *   A `Uint16Array` is read as numbers like any integer array, not as float16 bits (with
+   *   `dtype: 'f16'` too): widen half-float bits with `fromFloat16Array` first.
    * @param shape - dimensions, each a positive integer (at least one).
    * @throws ValueError when `data` is not `shape`'s product of numbers, or holds values float32 cannot hold.
    * @throws UnsupportedError when `options.dtype` is not in `capabilities.dtypes`.
