@@ -387,7 +387,9 @@ export class Backend {
    * {@link CapacityError} that names `op` and counts the live tensors.
    */
   capacityError(op: string, cause: unknown): unknown {
-    const isCapacity = cause instanceof LlamaOpsError ? cause.code === 'E_CAPACITY' : cause instanceof RangeError;
+    // By code, not class: a backend package may carry its own copy of core, whose CapacityError is another class.
+    const code = cause instanceof Error ? (cause as { code?: unknown }).code : undefined;
+    const isCapacity = code === 'E_CAPACITY' || (code === undefined && cause instanceof RangeError && !(cause instanceof LlamaOpsError));
     if (!isCapacity) return cause;
     const { tensors, bytes } = this.memory();
     const detail = cause instanceof Error ? cause.message : String(cause);
