@@ -109,7 +109,7 @@ export function referenceGqa(
         }
         const oo = ((b * Sq + i) * Hq + h) * Dv;
         if (!any || m === -Infinity) continue; // no visible key: zeros
-        if (sinks && sinks[h] === Infinity) continue; // all weight on the sink, which has no value: zeros
+        if (sinks && sinks[h] === Infinity && !Number.isNaN(m)) continue; // all weight on the sink, which has no value: zeros (a NaN score still makes the row NaN)
         if (sinks) m = Number.isNaN(m) ? m : Math.max(m, sinks[h]);
         let denom = sinks ? Math.exp(sinks[h] - m) : 0;
         for (let j = 0; j < kvLength[b]; j++) if (visible[j]) denom += Math.exp(scores[j] - m);
