@@ -56,7 +56,24 @@ interface Store {
 
 const toHalf = (x: number) => float16BitsToFloat32(float32ToFloat16Bits(x));
 
-export function createJsBackend(options: { bug?: Bug; dtypes?: DType[] } = {}): Backend {
+/** Options of {@link createJsBackend}. */
+export interface JsBackendOptions {
+  bug?: Bug;
+  dtypes?: DType[];
+  /**
+   * Read subnormal inputs as zero in rmsnorm and gqa, as a GPU may (SPEC allows it; storage
+   * keeps them). Not a bug: the kit must pass a backend that flushes and one that does not.
+   */
+  flushSubnormals?: boolean;
+}
+
+/** A store whose subnormal values read as zero (a copy; null stays null). */
+function flushed<S extends Store | null>(s: S): S {
+  if (s === null) return s;
+  return { ...s, data: s.data.map((x) => (Math.abs(x) < 1.1754943508222875e-38 ? 0 : x)) };
+}
+
+export function createJsBackend(options: JsBackendOptions = {}): Backend {
   const bug = options.bug;
   const put = (s: Store, i: number, x: number) => {
     s.data[i] = s.dtype === 'f16' ? toHalf(x) : x;
@@ -191,9 +208,11 @@ export function createJsBackend(options: { bug?: Bug; dtypes?: DType[] } = {}): 
     read: async (s, size) => s.data.slice(0, size),
     free: () => {},
     copy: (p) => p.dst.data.set(p.src.data.subarray(p.srcOffset, p.srcOffset + p.count), p.dstOffset),
-    rmsnorm,
+    rmsnorm: options.flushSubnormals ? (p) => rmsnorm({ ...p, x: flushed(p.x), residual: flushed(p.residual), weight: flushed(p.weight) }) : rmsnorm,
     rope,
-    gqa,
+    gqa: options.flushSubnormals
+      ? (p) => gqa({ ...p, q: flushed(p.q), k: flushed(p.k), v: flushed(p.v), mask: flushed(p.mask), sinks: flushed(p.sinks) })
+      : gqa,
   };
   return defineBackend(kernels);
 }

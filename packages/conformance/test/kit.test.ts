@@ -269,6 +269,25 @@ describe('the extremes family (SPEC.md "Range and special values") catches what 
     expect(f.map((r) => r.id)).toEqual(expect.arrayContaining(ids));
   });
 
+  it('subnormal inputs: a backend that flushes them to zero and one that keeps them both pass every extremes case', async () => {
+    for (const flushSubnormals of [true, false]) {
+      const be = createJsBackend({ flushSubnormals });
+      const failed = [];
+      for (const c of listCases({ group: 'extremes' })) {
+        const r = await runCase(be, c);
+        if (!r.pass) failed.push(r.message);
+      }
+      be.dispose();
+      expect(failed, `flushSubnormals ${flushSubnormals}`).toEqual([]);
+    }
+    // ... and the subnormal cases really hold subnormals.
+    const sub = (x: number) => x !== 0 && Math.abs(x) < 1.1754943508222875e-38;
+    for (const id of ['rmsnorm/extremes/subnormal', 'addRmsnorm/extremes/subnormal', 'gqa/extremes/subnormal']) {
+      const inputs = listCases({ group: 'extremes' }).find((c) => c.id === id)!.build() as unknown as Record<string, unknown>;
+      expect(Object.values(inputs).some((t) => t instanceof Float32Array && t.some(sub)), id).toBe(true);
+    }
+  });
+
   it('a backend that guards 0 / 0 (zeros for an all-zero row with eps 0) fails exactly the two eps 0 zero-row cases: an expected NaN must be NaN', async () => {
     const f = await failuresWith('rmsnorm-zero-row-zeros', ['rmsnorm', 'addRmsnorm']);
     expect(f.map((r) => r.id).sort()).toEqual(['addRmsnorm/extremes/eps0-zero-sum', 'rmsnorm/extremes/eps0-zero-row']);
