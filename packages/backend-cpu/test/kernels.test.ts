@@ -310,6 +310,27 @@ describe('gqa', () => {
     });
     expect(Array.from(await o.read())).toEqual([0, 0, 1, 2]);
   });
+
+  it('mask values <= -1e30 count as masked (SPEC): finfo.min on every key gives zeros, on all but one key that value; -1e30 masks in decode too', async () => {
+    const FINFO_MIN = -3.4028234663852886e38;
+    const [seqQ, seqKV] = [3, 3];
+    const mask = new Float32Array(seqQ * seqKV).fill(FINFO_MIN);
+    mask[3] = 0; // row 1 sees key 0 only
+    mask[6 + 2] = 0.5; // row 2: key 2, and key 1 at exactly -1e30
+    mask[6 + 1] = -1e30;
+    const v = Float32Array.from([1, 2, 3, 4, 5, 6]);
+    const o = gqa(be.tensor(randn(seqQ * 2, 1), [1, seqQ, 1, 2]), be.tensor(randn(seqKV * 2, 2), [1, seqKV, 1, 2]), be.tensor(v, [1, seqKV, 1, 2]), {
+      causal: false,
+      mask: be.tensor(mask, [1, 1, seqQ, seqKV]),
+    });
+    expect(Array.from(await o.read())).toEqual([0, 0, 1, 2, 5, 6]);
+    // Decode with a softcap (the softcap + mask branch), every key at finfo.min: zeros.
+    const d = gqa(be.tensor(randn(4, 3), [1, 1, 2, 2]), be.tensor(randn(10, 4), [1, 5, 1, 2]), be.tensor(randn(10, 5), [1, 5, 1, 2]), {
+      softcap: 30,
+      mask: be.tensor(new Float32Array(5).fill(FINFO_MIN), [1, 1, 1, 5]),
+    });
+    expect(Array.from(await d.read())).toEqual([0, 0, 0, 0]);
+  });
 });
 
 describe('memory and copy', () => {
