@@ -18,6 +18,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, extname, join, normalize, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TOLERANCES } from '@llama-ops/conformance/testing';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -218,7 +219,7 @@ describe('every page renders without errors', () => {
 });
 
 describe('playground', () => {
-  const TOLERANCE = { rmsnorm: 1e-5, rope: 2e-6, gqa: 1e-4 } as const;
+  const TOLERANCE = TOLERANCES.f32; // SPEC.md's f32 coefficients, from the conformance kit
 
   it('runs every op on wasm, webgpu and cpu within tolerance of the float64 reference', async () => {
     const page = await context.newPage();
