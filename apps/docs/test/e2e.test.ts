@@ -21,11 +21,11 @@ import { fileURLToPath } from 'node:url';
 import { TOLERANCES } from '@llama-ops/conformance/testing';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumLaunchOptions } from '../../../vitest.browser.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, '.vitepress', 'dist');
 const shots = join(root, 'test', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -88,19 +88,8 @@ beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
   server = await serve(dist);
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--enable-unsafe-webgpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  // The shared test Chromium (vitest.browser.mjs), with WebGPU on.
+  browser = await chromium.launch({ ...chromiumLaunchOptions(['--enable-unsafe-webgpu']), headless: true });
   context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
 });
 
