@@ -129,25 +129,16 @@ async function runGqa(c: GqaCase, seed: number): Promise<{ got: Float32Array; wa
     maskT = be.tensor(mask, [c.mask[0], c.mask[1], seqQ, seqKV]);
   }
   const sinks = c.sinks ? randomArray(Hq, seed + 4, 3) : null;
+  const options = { causal: c.causal, kvLength: c.kvLength, queryOffset: c.queryOffset, window: c.window, softcap: c.softcap, scale: c.scale };
   const o = gqa(be.tensor(q, [batch, seqQ, Hq, d]), be.tensor(k, [batch, seqKV, Hkv, d]), be.tensor(v, [batch, seqKV, Hkv, dv]), {
-    causal: c.causal,
-    kvLength: c.kvLength,
-    queryOffset: c.queryOffset,
-    window: c.window,
-    softcap: c.softcap,
-    scale: c.scale,
+    ...options,
     mask: maskT,
     sinks: sinks ? be.tensor(sinks, [Hq]) : undefined,
   });
   let vMax = 0;
   for (const x of v) if (Number.isFinite(x)) vMax = Math.max(vMax, Math.abs(x));
   const want = referenceGqa(q, k, v, { q: [batch, seqQ, Hq, d], k: [batch, seqKV, Hkv, d], v: [batch, seqKV, Hkv, dv] }, {
-    causal: c.causal,
-    kvLength: c.kvLength,
-    queryOffset: c.queryOffset,
-    window: c.window,
-    softcap: c.softcap,
-    scale: c.scale,
+    ...options,
     mask: mask && c.mask ? { data: mask, shape: [c.mask[0], c.mask[1], seqQ, seqKV] } : undefined,
     sinks: sinks ?? undefined,
   });
