@@ -8,7 +8,7 @@
 import { BUILTIN_BACKENDS, type Backend, type BuiltinBackendName, type Tensor } from '@llama-ops/core';
 import { reasonOf, withTimeout, type Contender, type RowSession } from './contender.js';
 import { jsIoSession } from './js-io.js';
-import { isSoftwareAdapter, sharedGpu, SOFTWARE_ADAPTER_LABEL, type SharedGpu } from './gpu.js';
+import { sharedGpu, SOFTWARE_ADAPTER_LABEL, type SharedGpu } from './gpu.js';
 import type { ContenderInfo, QuickProbe } from './report.js';
 import type { BenchRow, BenchSize, RowInputs } from './rows.js';
 
@@ -94,7 +94,7 @@ function describe(name: string, backend: Backend, requestedThreads: number): Con
     const a = caps.adapter ?? {};
     const desc = [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' ');
     if (desc) bits.push(desc);
-    software = isSoftwareAdapter(desc);
+    software = caps.software === true;
     if (software) notes.push(SOFTWARE_ADAPTER_LABEL);
   }
   if (name !== 'webgpu' && caps.threads !== undefined && caps.threads !== requestedThreads) {

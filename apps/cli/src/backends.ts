@@ -160,7 +160,7 @@ async function probeInChild(pkg: string, timeoutMs = 20_000): Promise<ProbeResul
   }
   const script =
     `const m = await import(${JSON.stringify(url)});` +
-    'let r; try { const b = await m.createBackend(); r = { ok: true, adapter: b.capabilities.adapter ?? null }; b.dispose(); }' +
+    'let r; try { const b = await m.createBackend(); r = { ok: true, adapter: b.capabilities.adapter ?? null, software: b.capabilities.software === true }; b.dispose(); }' +
     // A BackendUnavailableError carries the bare reason in its attempt; its message adds the API name.
     ' catch (e) { r = { ok: false, reason: String((e && e.attempts && e.attempts[0] && e.attempts[0].reason) || (e && e.message) || e) }; }' +
     'process.stdout.write(JSON.stringify(r)); process.exit(0);';
@@ -181,10 +181,10 @@ async function probeInChild(pkg: string, timeoutMs = 20_000): Promise<ProbeResul
     child.on('close', () => {
       clearTimeout(timer);
       try {
-        const r = JSON.parse(out) as { ok: boolean; reason?: string; adapter?: AdapterInfo | null };
+        const r = JSON.parse(out) as { ok: boolean; reason?: string; adapter?: AdapterInfo | null; software?: boolean };
         if (!r.ok) return resolve(fail(oneLine(r.reason ?? 'unavailable')));
         const adapter = r.adapter ?? undefined;
-        resolve({ ok: true, software: isSoftwareAdapter(adapter), adapter: oneLine(adapter?.description || adapter?.device || 'software') });
+        resolve({ ok: true, software: r.software === true, adapter: oneLine(adapter?.description || adapter?.device || 'software') });
       } catch {
         resolve(fail('WebGPU crashed while looking for an adapter'));
       }
@@ -346,15 +346,9 @@ function isBuiltinName(name: string): boolean {
   return BUILTIN_BACKENDS.some((b) => b.name === name);
 }
 
-/** True for an adapter that is a CPU rasteriser (llvmpipe/lavapipe, SwiftShader). */
-function isSoftwareAdapter(adapter: AdapterInfo | undefined): boolean {
-  if (!adapter) return false;
-  return adapter.architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(`${adapter.description ?? ''} ${adapter.device ?? ''}`);
-}
-
-/** True for a WebGPU backend whose adapter is a CPU rasteriser. */
+/** True for a WebGPU backend whose adapter is a CPU rasteriser (the backend's `capabilities.software`). */
 export function isSoftwareGpu(backend: Backend): boolean {
-  return isSoftwareAdapter(backend.capabilities.adapter);
+  return backend.capabilities.software === true;
 }
 
 function isSoftwareAttempt(a: BackendAttempt): boolean {
@@ -385,7 +379,7 @@ export async function reportBackends(): Promise<BackendReport[]> {
   const statuses = await listBackends();
   return statuses.map((s) => {
     const pkg = BUILTIN_BACKENDS.find((b) => b.name === s.name)?.pkg;
-    if (s.available) return { ...s, ...(pkg ? { package: pkg } : {}), ...(isSoftwareAdapter(s.capabilities?.adapter) ? { software: true } : {}) };
+    if (s.available) return { ...s, ...(pkg ? { package: pkg } : {}), ...(s.capabilities?.software === true ? { software: true } : {}) };
     const fixed = fixAttempt({ name: s.name, installed: s.installed, reason: s.reason ?? 'unavailable', install: s.install });
     return {
       ...s,

@@ -33,6 +33,13 @@ export interface BackendCapabilities {
     readonly device?: string;
     readonly description?: string;
   };
+  /**
+   * True when the GPU adapter is a software rasteriser (SwiftShader, lavapipe/llvmpipe): it
+   * computes correctly, but far slower than a GPU, so its timings say nothing about GPU speed.
+   * Reported by GPU backends (WebGPU: from the adapter's info; false when the adapter does not
+   * say what it is); absent for CPU and WASM backends. Read it instead of matching adapter names.
+   */
+  readonly software?: boolean;
   /** Optional features the device has enabled (e.g. `shader-f16`, `subgroups`). */
   readonly features?: readonly string[];
   /** Device limits in force (WebGPU: the limits requested from the adapter). */
