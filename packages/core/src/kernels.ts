@@ -129,9 +129,13 @@ export interface RopeTable {
    * `null` when the table was built from explicit positions and is not cached.
    */
   readonly key: string | null;
-  /** The final per-pair inverse frequencies (float64), after scaling. */
+  /**
+   * The final per-pair inverse frequencies (float64), after scaling. The built-in backends
+   * read only `cos`/`sin`; this (the scaling's own array, not a copy) stays for backends that
+   * form angles themselves, e.g. on the device for explicit positions. Public since 0.1.0.
+   */
   readonly invFreq: Float64Array;
-  /** The attention factor already folded into `cos`/`sin`. */
+  /** The attention factor already folded into `cos`/`sin` (read by no built-in backend; see `invFreq`). */
   readonly attentionFactor: number;
 }
 
