@@ -1,6 +1,8 @@
 /**
  * Our backends as contenders. Each is created through core (`createBackend(name)`, after
- * registering the package's own factory so resolution never depends on hoisting) and
+ * registering the package's own factory: core's import by name resolves in the workspace, but
+ * not inside the device kit's esbuild bundle, which includes only literal specifiers, and the
+ * bench needs the module it loaded for `timeGpu` anyway) and
  * measured only through the public API: inputs uploaded once, the op called repeatedly,
  * `await backend.sync()` as the barrier, outputs disposed every call. "JS in, JS out" rows
  * time upload + op + read back instead (js-io.ts).

@@ -1,9 +1,12 @@
 /**
  * Backend discovery for the CLI. Core imports a built-in backend package by name on
- * demand, but in a pnpm workspace (and in any strict node_modules layout) core cannot see
- * packages that only the CLI depends on. So the CLI registers a lazy factory for each
- * built-in, importing the package from here; an import that fails means "not installed",
- * which we report with the install command instead of a stack trace.
+ * demand (in this repo too: the workspace root installs the three backends), but an
+ * installed CLI in a strict node_modules layout (pnpm) has core unable to see packages
+ * that only the CLI depends on. So the CLI registers a lazy factory for each built-in,
+ * importing the package from here; an import that fails means "not installed", which we
+ * report with the install command instead of a stack trace. The factory also probes
+ * WebGPU in a child process and passes a software GPU over for `auto`, which core's own
+ * import does not do.
  */
 import type { ChooseReportEntry } from '@llama-ops/conformance';
 import {

@@ -18,6 +18,10 @@ const LABELS: Record<BackendName, { label: string; blurb: string }> = {
 /** The built-in backends, best first, in core's order (its one table of names and priorities). */
 export const BACKENDS: readonly { name: BackendName; label: string; blurb: string }[] = BUILTIN_BACKENDS.map((b) => ({ name: b.name, ...LABELS[b.name] }));
 
+/**
+ * Literal imports, which Vite bundles: core's import of a backend by name (a variable
+ * specifier) cannot resolve in a browser, so the page registers these with core.
+ */
 export const LOADERS: Record<BackendName, () => Promise<{ createBackend: (o?: Record<string, unknown>) => Promise<Backend> }>> = {
   webgpu: () => import('@llama-ops/backend-webgpu'),
   wasm: () => import('@llama-ops/backend-wasm'),
