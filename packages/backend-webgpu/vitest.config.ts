@@ -49,7 +49,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'shaders',
-          include: ['test/shaders.test.ts', 'test/uniforms.test.ts', 'test/unavailable.test.ts', 'test/negative-control.test.ts', 'test/options.test.ts', 'test/types.test.ts'],
+          include: ['test/shaders.test.ts', 'test/uniforms.test.ts', 'test/unavailable.test.ts', 'test/negative-control.test.ts', 'test/options.test.ts', 'test/types.test.ts', 'test/software.test.ts'],
           env: { XDG_RUNTIME_DIR: xdg },
         },
       },

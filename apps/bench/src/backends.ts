@@ -1,6 +1,8 @@
 /**
  * Our backends as contenders. Each is created through core (`createBackend(name)`, after
- * registering the package's own factory so resolution never depends on hoisting) and
+ * registering the package's own factory: core's import by name resolves in the workspace, but
+ * not inside the device kit's esbuild bundle, which includes only literal specifiers, and the
+ * bench needs the module it loaded for `timeGpu` anyway) and
  * measured only through the public API: inputs uploaded once, the op called repeatedly,
  * `await backend.sync()` as the barrier, outputs disposed every call. "JS in, JS out" rows
  * time upload + op + read back instead (js-io.ts).
@@ -8,7 +10,7 @@
 import { BUILTIN_BACKENDS, type Backend, type BuiltinBackendName, type Tensor } from '@llama-ops/core';
 import { reasonOf, withTimeout, type Contender, type RowSession } from './contender.js';
 import { jsIoSession } from './js-io.js';
-import { isSoftwareAdapter, sharedGpu, SOFTWARE_ADAPTER_LABEL, type SharedGpu } from './gpu.js';
+import { sharedGpu, SOFTWARE_ADAPTER_LABEL, type SharedGpu } from './gpu.js';
 import type { ContenderInfo, QuickProbe } from './report.js';
 import type { BenchRow, BenchSize, RowInputs } from './rows.js';
 
@@ -94,7 +96,7 @@ function describe(name: string, backend: Backend, requestedThreads: number): Con
     const a = caps.adapter ?? {};
     const desc = [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' ');
     if (desc) bits.push(desc);
-    software = isSoftwareAdapter(desc);
+    software = caps.software === true;
     if (software) notes.push(SOFTWARE_ADAPTER_LABEL);
   }
   if (name !== 'webgpu' && caps.threads !== undefined && caps.threads !== requestedThreads) {

@@ -38,13 +38,6 @@ export interface SharedGpu {
 /** What a software adapter's numbers are worth, as rows and contenders say it. */
 export const SOFTWARE_ADAPTER_LABEL = 'software adapter: says nothing about GPU speed';
 
-const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|software|\bcpu\b/i;
-
-/** Whether an adapter description names a software rasterizer. */
-export function isSoftwareAdapter(description: string): boolean {
-  return SOFTWARE_ADAPTER.test(description);
-}
-
 let shared: Promise<SharedGpu> | null = null;
 /** The backend that created the shared device: never disposed, since disposing it destroys the device. */
 let deviceOwner: unknown = null;
@@ -109,7 +102,8 @@ async function createShared(): Promise<SharedGpu> {
     device,
     adapterInfo,
     description,
-    software: isSoftwareAdapter(description),
+    // The webgpu backend's one detection (capabilities.software), not a pattern of our own.
+    software: owner.capabilities.software === true,
     features: [...device.features].map(String).sort(),
     limits,
     maxBinding: Math.min(limits.maxStorageBufferBindingSize ?? Infinity, limits.maxBufferSize ?? Infinity),

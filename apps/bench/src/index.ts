@@ -21,7 +21,6 @@ export {
   sharedGpu,
   measureDeviceCopy,
   timePasses,
-  isSoftwareAdapter,
   SOFTWARE_ADAPTER_LABEL,
   DEVICE_COPY_BYTES,
   SOFTWARE_COPY_BYTES,

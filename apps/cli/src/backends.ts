@@ -1,9 +1,12 @@
 /**
  * Backend discovery for the CLI. Core imports a built-in backend package by name on
- * demand, but in a pnpm workspace (and in any strict node_modules layout) core cannot see
- * packages that only the CLI depends on. So the CLI registers a lazy factory for each
- * built-in, importing the package from here; an import that fails means "not installed",
- * which we report with the install command instead of a stack trace.
+ * demand (in this repo too: the workspace root installs the three backends), but an
+ * installed CLI in a strict node_modules layout (pnpm) has core unable to see packages
+ * that only the CLI depends on. So the CLI registers a lazy factory for each built-in,
+ * importing the package from here; an import that fails means "not installed", which we
+ * report with the install command instead of a stack trace. The factory also probes
+ * WebGPU in a child process and passes a software GPU over for `auto`, which core's own
+ * import does not do.
  */
 import type { ChooseReportEntry } from '@llama-ops/conformance';
 import {
@@ -160,7 +163,7 @@ async function probeInChild(pkg: string, timeoutMs = 20_000): Promise<ProbeResul
   }
   const script =
     `const m = await import(${JSON.stringify(url)});` +
-    'let r; try { const b = await m.createBackend(); r = { ok: true, adapter: b.capabilities.adapter ?? null }; b.dispose(); }' +
+    'let r; try { const b = await m.createBackend(); r = { ok: true, adapter: b.capabilities.adapter ?? null, software: b.capabilities.software === true }; b.dispose(); }' +
     // A BackendUnavailableError carries the bare reason in its attempt; its message adds the API name.
     ' catch (e) { r = { ok: false, reason: String((e && e.attempts && e.attempts[0] && e.attempts[0].reason) || (e && e.message) || e) }; }' +
     'process.stdout.write(JSON.stringify(r)); process.exit(0);';
@@ -181,10 +184,10 @@ async function probeInChild(pkg: string, timeoutMs = 20_000): Promise<ProbeResul
     child.on('close', () => {
       clearTimeout(timer);
       try {
-        const r = JSON.parse(out) as { ok: boolean; reason?: string; adapter?: AdapterInfo | null };
+        const r = JSON.parse(out) as { ok: boolean; reason?: string; adapter?: AdapterInfo | null; software?: boolean };
         if (!r.ok) return resolve(fail(oneLine(r.reason ?? 'unavailable')));
         const adapter = r.adapter ?? undefined;
-        resolve({ ok: true, software: isSoftwareAdapter(adapter), adapter: oneLine(adapter?.description || adapter?.device || 'software') });
+        resolve({ ok: true, software: r.software === true, adapter: oneLine(adapter?.description || adapter?.device || 'software') });
       } catch {
         resolve(fail('WebGPU crashed while looking for an adapter'));
       }
@@ -346,15 +349,9 @@ function isBuiltinName(name: string): boolean {
   return BUILTIN_BACKENDS.some((b) => b.name === name);
 }
 
-/** True for an adapter that is a CPU rasteriser (llvmpipe/lavapipe, SwiftShader). */
-function isSoftwareAdapter(adapter: AdapterInfo | undefined): boolean {
-  if (!adapter) return false;
-  return adapter.architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(`${adapter.description ?? ''} ${adapter.device ?? ''}`);
-}
-
-/** True for a WebGPU backend whose adapter is a CPU rasteriser. */
+/** True for a WebGPU backend whose adapter is a CPU rasteriser (the backend's `capabilities.software`). */
 export function isSoftwareGpu(backend: Backend): boolean {
-  return isSoftwareAdapter(backend.capabilities.adapter);
+  return backend.capabilities.software === true;
 }
 
 function isSoftwareAttempt(a: BackendAttempt): boolean {
@@ -385,7 +382,7 @@ export async function reportBackends(): Promise<BackendReport[]> {
   const statuses = await listBackends();
   return statuses.map((s) => {
     const pkg = BUILTIN_BACKENDS.find((b) => b.name === s.name)?.pkg;
-    if (s.available) return { ...s, ...(pkg ? { package: pkg } : {}), ...(isSoftwareAdapter(s.capabilities?.adapter) ? { software: true } : {}) };
+    if (s.available) return { ...s, ...(pkg ? { package: pkg } : {}), ...(s.capabilities?.software === true ? { software: true } : {}) };
     const fixed = fixAttempt({ name: s.name, installed: s.installed, reason: s.reason ?? 'unavailable', install: s.install });
     return {
       ...s,

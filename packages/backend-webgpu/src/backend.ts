@@ -30,7 +30,7 @@ import {
 import { version } from '../package.json';
 import type { PoolStats } from './buffer-pool.js';
 import { GpuContext, bindBytes, bufferTensor, bytesPerElement, type GpuTensor } from './context.js';
-import { acquireDevice, type DeviceOptions } from './device.js';
+import { acquireDevice, isSoftwareAdapter, type DeviceOptions } from './device.js';
 import { encodeCopy } from './kernels/copy.js';
 import { encodeGqa } from './kernels/gqa.js';
 import { encodeRmsnorm } from './kernels/rmsnorm.js';
@@ -478,6 +478,7 @@ export async function createBackend(options: WebGpuBackendOptions = {}): Promise
     {
       dtypes: f16 ? ['f32', 'f16'] : ['f32'],
       adapter: acquired.adapterInfo,
+      software: isSoftwareAdapter(acquired.adapterInfo),
       features,
       limits,
       notes,

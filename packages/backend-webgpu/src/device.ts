@@ -78,6 +78,22 @@ async function loadDawn(flags: string[]): Promise<GPU | null> {
   return p;
 }
 
+/**
+ * Names of CPU rasterisers in an adapter's info: SwiftShader, lavapipe/llvmpipe, or an adapter
+ * that calls itself software or CPU (matched in vendor, architecture, device and description).
+ */
+const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|software|\bcpu\b/i;
+
+/**
+ * Whether an adapter is a software rasteriser (SwiftShader, lavapipe/llvmpipe): it computes
+ * correctly, but its speed says nothing about a GPU. The one detection behind
+ * `capabilities.software`; false for an adapter whose info is empty.
+ */
+export function isSoftwareAdapter(info: AcquiredDevice['adapterInfo'] | undefined): boolean {
+  if (!info) return false;
+  return SOFTWARE_ADAPTER.test([info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' '));
+}
+
 function infoOf(info: GPUAdapterInfo | undefined): AcquiredDevice['adapterInfo'] {
   if (!info) return {};
   return { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description };

@@ -46,6 +46,10 @@ export function kernelSuite(opts: SuiteOptions): void {
     expect(c.dtypes.includes('f16')).toBe(c.features?.includes('shader-f16') ?? false);
   });
 
+  it('reports capabilities.software on a software adapter (every GPU project runs on SwiftShader or lavapipe)', () => {
+    expect(be.capabilities.software, JSON.stringify(be.capabilities.adapter)).toBe(true);
+  });
+
   describe.each(['f32', 'f16'] as DType[])('%s storage', (dtype) => {
     if (dtype === 'f16' && !opts.expectF16) {
       // Report the f16 tests as skipped (with the reason), never as vacuous passes.

@@ -33,6 +33,13 @@ export interface BackendCapabilities {
     readonly device?: string;
     readonly description?: string;
   };
+  /**
+   * True when the GPU adapter is a software rasteriser (SwiftShader, lavapipe/llvmpipe): it
+   * computes correctly, but far slower than a GPU, so its timings say nothing about GPU speed.
+   * Reported by GPU backends (WebGPU: from the adapter's info; false when the adapter does not
+   * say what it is); absent for CPU and WASM backends. Read it instead of matching adapter names.
+   */
+  readonly software?: boolean;
   /** Optional features the device has enabled (e.g. `shader-f16`, `subgroups`). */
   readonly features?: readonly string[];
   /** Device limits in force (WebGPU: the limits requested from the adapter). */
@@ -122,9 +129,13 @@ export interface RopeTable {
    * `null` when the table was built from explicit positions and is not cached.
    */
   readonly key: string | null;
-  /** The final per-pair inverse frequencies (float64), after scaling. */
+  /**
+   * The final per-pair inverse frequencies (float64), after scaling. The built-in backends
+   * read only `cos`/`sin`; this (the scaling's own array, not a copy) stays for backends that
+   * form angles themselves, e.g. on the device for explicit positions. Public since 0.1.0.
+   */
   readonly invFreq: Float64Array;
-  /** The attention factor already folded into `cos`/`sin`. */
+  /** The attention factor already folded into `cos`/`sin` (read by no built-in backend; see `invFreq`). */
   readonly attentionFactor: number;
 }
 

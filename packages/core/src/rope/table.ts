@@ -4,6 +4,14 @@
  * exact to float32 rounding; a float32 angle at position 131072 would be off by ~0.01 rad.
  * Tables for contiguous positions are cached (LRU), so repeated prefill/decode calls of
  * one configuration reuse them and backends can cache their uploaded copy by `key`.
+ *
+ * Three LRUs use this key, and they hold different things: this one the host arrays (one per
+ * process, shared by every backend); backend-wasm's `RopeTables` a copy in one runtime's wasm
+ * heap (freed with `heap.free` on eviction); backend-webgpu's `RopeTableCache` a GPUBuffer of
+ * one device (released to its pool after the pending submit). An uploaded copy lives in a
+ * backend's memory and must be freed by that backend when it is evicted or disposed, so each
+ * backend owns its cache; equal keys mean equal tables, so an eviction here never makes a
+ * backend's copy stale.
  */
 import type { RopeTable } from '../kernels.js';
 import type { RopeFrequencies } from './scaling.js';

@@ -18,6 +18,10 @@ const LABELS: Record<BackendName, { label: string; blurb: string }> = {
 /** The built-in backends, best first, in core's order (its one table of names and priorities). */
 export const BACKENDS: readonly { name: BackendName; label: string; blurb: string }[] = BUILTIN_BACKENDS.map((b) => ({ name: b.name, ...LABELS[b.name] }));
 
+/**
+ * Literal imports, which Vite bundles: core's import of a backend by name (a variable
+ * specifier) cannot resolve in a browser, so the page registers these with core.
+ */
 export const LOADERS: Record<BackendName, () => Promise<{ createBackend: (o?: Record<string, unknown>) => Promise<Backend> }>> = {
   webgpu: () => import('@llama-ops/backend-webgpu'),
   wasm: () => import('@llama-ops/backend-wasm'),
@@ -83,7 +87,7 @@ export async function chooseDefault(rows: readonly BackendRow[], live: ReadonlyM
       // A software GPU (SwiftShader, lavapipe) computes correctly but slower than wasm, and
       // compiling the probe's shaders on it takes tens of seconds: passed over as the CLI does.
       // It stays selectable by hand.
-      if (isSoftwareAdapter(be.capabilities.adapter)) throw new Error(`only a software GPU adapter (${adapterName(be.capabilities.adapter)}): correct but slow; pick it by hand`);
+      if (be.capabilities.software === true) throw new Error(`only a software GPU adapter (${adapterName(be.capabilities.adapter)}): correct but slow; pick it by hand`);
       return keepAlive(be);
     },
   }));
@@ -97,12 +101,6 @@ export async function chooseDefault(rows: readonly BackendRow[], live: ReadonlyM
 }
 
 type Adapter = BackendCapabilities['adapter'];
-
-/** True for an adapter that is a CPU rasteriser (SwiftShader, llvmpipe/lavapipe). */
-function isSoftwareAdapter(a: Adapter): boolean {
-  if (!a) return false;
-  return a.architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(`${a.vendor ?? ''} ${a.architecture ?? ''} ${a.description ?? ''} ${a.device ?? ''}`);
-}
 
 function adapterName(a: Adapter): string {
   return [a?.vendor, a?.architecture, a?.description].filter(Boolean).join(' ') || 'software';
