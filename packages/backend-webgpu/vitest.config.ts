@@ -27,6 +27,8 @@ const mesa = join(root, '.cache', 'mesa');
 // Mesa complains on every device creation without a valid XDG_RUNTIME_DIR.
 const xdg = mkdtempSync(join(tmpdir(), 'llama-ops-xdg-'));
 const gpuTests = ['test/gpu.test.ts', 'test/conformance.test.ts'];
+// The edges of f32 (SPEC.md "Range and special values") on both software drivers under Node.
+const nodeGpuTests = [...gpuTests, 'test/extremes.test.ts'];
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -57,7 +59,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'swiftshader',
-          include: gpuTests,
+          include: nodeGpuTests,
           env: { VK_ICD_FILENAMES: '/usr/lib/chromium/vk_swiftshader_icd.json', XDG_RUNTIME_DIR: xdg },
           provide: { expectF16: false, conformanceRuns: 8, conformanceCases: 'all' },
         },
@@ -70,7 +72,7 @@ export default defineConfig({
           // attention variant on this 2-core machine now that the kernels keep their key
           // loops as loops (fully unrolled, one variant took 70-470 s). Mesa's shader cache
           // lives in .cache/, so a fresh checkout starts cold and repeated runs are warm.
-          include: gpuTests,
+          include: nodeGpuTests,
           env: {
             LD_LIBRARY_PATH: [join(mesa, 'usr/lib/x86_64-linux-gnu'), process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'),
             VK_ICD_FILENAMES: join(mesa, 'lvp_icd.json'),

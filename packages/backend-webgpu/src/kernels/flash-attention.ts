@@ -12,7 +12,10 @@
  * walked: fully masked tiles are skipped. Keys at or past kvLength are never read (their
  * slots are zero-filled), and every masked score is excluded with `select`, never
  * multiplied by zero, so NaN garbage in a preallocated cache cannot leak. A row that sees
- * nothing outputs zeros; sinks start the softmax denominator.
+ * nothing outputs zeros; sinks start the softmax denominator. Edges of f32 (SPEC.md "Range
+ * and special values"): weights are 2^-32 times exp(s - m) (gqa-common's SOFTMAX_LOW), so
+ * Σ p·v cannot overflow for values up to f32's max; scores stay in natural units until the
+ * max is subtracted, so no representable score is multiplied into Inf.
  *
  * Speed: K/V traffic is `seqKV * (d + dv)` per (KV head, query tile) instead of per query
  * head. Per-thread register use grows with head dim (q and o are `d + dv` floats), so
@@ -118,7 +121,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   for (var c = 0u; c < DV4; c++) { o[c] = vec4<f32>(0.0); }
   var m = NEG;
   var l = 0.0;
-  ${v.sinks ? 'if (valid) { m = sink_of(h); l = 1.0; }' : ''}
+  ${v.sinks ? 'if (valid) { m = sink_of(h); l = LOW; }' : ''}
 
   for (var t0 = lo; t0 < hi; t0 += i32(BK)) {
     // Load the K/V tile once for every query row of the workgroup; slots past hi stay 0.
@@ -157,9 +160,10 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
           for (var c = 0u; c < DV4; c++) { o[c] *= alpha; }
           m = mn;
         }
-        // select, not 0 * v: a hidden key's v may be NaN/Inf.
+        // select, not 0 * v: a hidden key's v may be NaN/Inf. p is 2^-32 smaller (LOW):
+        // Σ p·v cannot overflow for finite v.
         let seen = !(s == NEG);
-        let pk = select(0.0, exp(s - m), seen);
+        let pk = select(0.0, exp(s - m) * LOW, seen);
         l += pk;
         let vb = kk * DV4;
         for (var c = 0u; c < DV4; c++) { o[c] += select(vec4<f32>(0.0), pk * vt[vb + c], seen); }
@@ -172,7 +176,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let inv = select(0.0, 1.0 / l, l > 0.0);
   let obase = out_at(b * u.seqQ + qi, h);
   for (var c = 0u; c < DV4; c++) {
-    let r = o[c] * inv;
+    let r = finish(o[c], inv);
     for (var e = 0u; e < 4u; e++) {
       if (c * 4u + e < DV) { out[obase + c * 4u + e] = T(r[e]); }
     }

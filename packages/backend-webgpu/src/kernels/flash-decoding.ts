@@ -11,7 +11,8 @@
  * accumulate `sum p * v`, reading each value row once for all rows. Each chunk writes a
  * partial (max, sum, unnormalised output). Keys at or past kvLength are never read.
  * Pass 2 (one thread per output element): rescale the partials to the global max, add
- * the sink to the denominator, divide; zero when nothing is visible.
+ * the sink to the denominator, divide; zero when nothing is visible. Weights (and the sink
+ * term) are 2^-32 times exp(s - m), as in the prefill kernel, so Σ p·v cannot overflow.
  *
  * Speed: K and V are read once per KV head (not per query head), spread over
  * `ceil(keys / CHUNK)` workgroups. Measured on software Vulkan only; see apps/bench.
@@ -164,8 +165,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   workgroupBarrier();
   for (var e = lid; e < R * CHUNK; e += ${WG}u) {
     let s = sc[e];
-    // -1 marks a hidden key (p is in [0, 1] or NaN otherwise; a -Inf key gives p = 0).
-    sc[e] = select(exp(s - row_m[e / CHUNK]), -1.0, s == NEG);
+    // -1 marks a hidden key (p is in [0, 2^-32] or NaN otherwise; a -Inf key gives p = 0).
+    // p is 2^-32 smaller (LOW): Σ p·v cannot overflow for finite v.
+    sc[e] = select(exp(s - row_m[e / CHUNK]) * LOW, -1.0, s == NEG);
   }
   workgroupBarrier();
   if (lid < R) {
@@ -229,7 +231,7 @@ ${entry(WG, false)}
   var l = 0.0;
   var o = vec4<f32>(0.0);
   if (!(m <= NEG)) {
-    ${v.sinks ? 'l = exp(sink_of(h) - m);' : ''}
+    ${v.sinks ? 'l = exp(sink_of(h) - m) * LOW;' : ''}
     for (var s = 0u; s < splits; s++) {
       let i = (bk * splits + s) * R + r;
       let ml = part[u.mlOffset + i];
@@ -240,7 +242,7 @@ ${entry(WG, false)}
       }
     }
   }
-  let res = o * select(0.0, 1.0 / l, l > 0.0);
+  let res = finish(o, select(0.0, 1.0 / l, l > 0.0));
   let obase = out_at(b * u.seqQ + qi, h) + c * 4u;
   for (var e = 0u; e < 4u; e++) {
     if (c * 4u + e < DV) { out[obase + e] = T(res[e]); }

@@ -5,7 +5,9 @@
  * after them), q/k/v loads as vec4<f32> (from vec4 storage when the head dims and the
  * operands' element offsets and row strides are multiples of 4, else four guarded scalar
  * loads so any head dim and any view works), Gemma-2 soft-capping, the additive mask with
- * broadcast, and visibility.
+ * broadcast, visibility, and the numerics at the edges of f32 both kernels share (SPEC.md
+ * "Range and special values": 2^-32-scaled softmax weights, mask values <= -1e30 as -Inf,
+ * softcaps of at least 2^-100, outputs kept within the storage type's finite range).
  *
  * Views: q, k, v and out are whole buffers; token t, head h of q starts at element
  * `qStart + t * qStride + h * D` (in vec4s on the vec4 path), as core's `OperandLayout` says,
@@ -17,6 +19,33 @@ import type { UniformLayout, UniformSchema, UniformValues } from '../uniforms.js
 
 /** Sentinel for "no visible score yet": finite, so no Inf/NaN arithmetic is ever needed. */
 export const NEG = '-3.0e38';
+
+/**
+ * Softmax weights are kept 2^-32 times smaller than exp(s - m) (SPEC.md "Range and special
+ * values"): a weight is at most e^RESCALE · 2^-32, so Σ p·v over up to ~10^6 keys stays below
+ * max|v| and values up to f32's max do not overflow before the division by Σ p, which is
+ * scaled alike (and >= 2^-32: the key that set the max has p >= 2^-32). A power of two: the
+ * product is exact, one multiply per score, never per value element.
+ */
+export const SOFTMAX_LOW = '0x1p-32f';
+
+/**
+ * Softcaps below this (2^-100) are applied as this: f32 holds no cap under 1.4e-45 (1e-46
+ * would round to 0, "no softcap") and drivers may flush caps under 1.2e-38 (subnormal) to 0.
+ * Capped scores then lie within ±cap of each other either way, which moves no softmax
+ * weight by more than 2^-99 relative: the same f32 result as the exact cap. (As backend-wasm.)
+ */
+export const MIN_SOFTCAP = 2 ** -100;
+/** Caps above f32's max would be Inf in the uniform (s / Inf · Inf = NaN): at f32's max a cap changes no f32 score. */
+const MAX_SOFTCAP = 3.4028234663852886e38;
+
+/** The softcap as the shader's uniform holds it: 0 is "none"; any cap > 0 stays > 0 and finite in f32. */
+export function softcapUniform(softcap: number): number {
+  return softcap > 0 ? Math.min(Math.max(softcap, MIN_SOFTCAP), MAX_SOFTCAP) : 0;
+}
+
+/** The largest finite value of a storage type, as a WGSL f32 literal. */
+export const storageMax = (dtype: DType): string => (dtype === 'f16' ? '65504.0' : '0x1.fffffep+127f');
 
 /**
  * Uniform members of every attention shader (the prelude's helpers read them), first in
@@ -66,7 +95,7 @@ export function gqaCommonUniforms(p: GqaKernelParams<GpuTensor>, v: GqaCommon): 
     scale: p.scale,
     causal: p.causal ? 1 : 0,
     window: p.window,
-    softcap: p.softcap,
+    softcap: softcapUniform(p.softcap),
     maskBatchStride: p.maskBatch === 1 ? 0 : p.maskHeads * p.seqQ * p.seqKV,
     maskHeadStride: p.maskHeads === 1 ? 0 : p.seqQ * p.seqKV,
     qStart: L.q.offset / w,
@@ -175,6 +204,8 @@ const DV = ${v.headDimV}u;
 const D4 = ${D4}u;
 const DV4 = ${DV4}u;
 const NEG = ${NEG};
+const LOW = ${SOFTMAX_LOW};
+const TMAX = ${storageMax(v.dtype)};
 ${uniforms.wgsl}
 ${decls}
 ${load('q', v.headDim, D4)}
@@ -191,8 +222,15 @@ fn cap(s: f32) -> f32 {
   let t = select((1.0 - e) / (1.0 + e), a - a * a * a / 3.0, a < 0.004);
   return u.softcap * sign(x) * t;
 }
+// Mask values <= -1e30 are -Inf (SPEC.md: masked, as PyTorch's finfo.min fill means); -Inf is
+// formed at run time (mask * 2^100 overflows), as WGSL has no infinite constants.
 fn mask_at(b: u32, h: u32, i: u32, j: u32) -> f32 {
-  ${hasMask ? 'return f32(mask[u.maskStart + b * u.maskBatchStride + h * u.maskHeadStride + i * u.seqKV + j]);' : 'return 0.0;'}
+  ${
+    hasMask
+      ? `let m = f32(mask[u.maskStart + b * u.maskBatchStride + h * u.maskHeadStride + i * u.seqKV + j]);
+  return select(m, m * 0x1p100f, m <= -1e30);`
+      : 'return 0.0;'
+  }
 }
 // max that keeps a NaN (WGSL's max may drop it) and ignores -Inf (a masked key).
 fn nmax(a: f32, b: f32) -> f32 { return select(a, b, !(b <= a) && a == a); }
@@ -200,6 +238,13 @@ fn nmax(a: f32, b: f32) -> f32 { return select(a, b, !(b <= a) && a == a); }
 fn visible(p: i32, j: u32) -> bool {
   let jj = i32(j);
   return (u.causal == 0u || jj <= p) && (u.window == 0 || jj > p - u.window);
+}
+// o / l (o = Σ p·v, l = Σ p, both 2^-32 smaller) into the storage type's finite range where o is
+// finite: the exact output is a weighted mean of finite values, so only rounding can take a
+// value at f32's (or f16's) max past it. Inf and NaN (from Inf/NaN inputs) pass unchanged.
+fn finish(o: vec4<f32>, inv: f32) -> vec4<f32> {
+  let r = o * inv;
+  return select(r, clamp(r, vec4<f32>(-TMAX), vec4<f32>(TMAX)), abs(o) <= vec4<f32>(0x1.fffffep+127f));
 }
 fn sink_of(h: u32) -> f32 {
   ${hasSinks ? 'return f32(sinks[u.sinksStart + h]);' : 'return NEG;'}

@@ -5,11 +5,14 @@
  * operand's element offset and row stride are multiples of 4; scalar loads otherwise),
  * forms h = x (+ residual) (and stores the sum for addRmsnorm), and keeps it in registers
  * when the row fits (up to 8 vectors per thread; larger rows are re-read, which hits the
- * cache). The row's max |h| is reduced first, and the sum of squares is taken over h / max,
- * so it cannot overflow for any finite h (SPEC: |h| <= 1e18 must not give Inf) nor lose
+ * cache). The row's max |h| = m is reduced first, and the sum of squares is taken over h · s
+ * with s the power of two that puts m in [1, 2) (exact, and a normal f32 even at f32's max,
+ * where 1 / m is subnormal and flushed by drivers), so it cannot overflow for any finite h
+ * (SPEC: |h| <= 1e18 must not give Inf; rows near 3.4e38 give the exact result) nor lose
  * tiny rows to underflow when eps = 0. Both reductions are a shared-memory tree, or
  * subgroup reductions plus one short shared pass on devices with subgroups.
- * y = (h / m) / sqrt(ss / hidden + eps / m^2) * (weight + weightOffset).
+ * y = (h · s) / sqrt(ss / hidden + eps · s^2) * (weight + weightOffset); an all-zero row with
+ * eps = 0 is NaN (0 / 0, SPEC "Range and special values"), selected explicitly.
  * Operands are whole buffers: where each one's rows start and how far apart they are (views,
  * core's `OperandLayout`) are uniforms in units of the load width, so no layout compiles a
  * shader of its own (only the vec4/scalar choice does).
@@ -95,7 +98,9 @@ export function rmsnormWgsl(v: RmsnormVariant): string {
   const amax = v.vec === 4 ? 'fn amax(a: vec4<f32>) -> f32 { let b = abs(a); return max(max(b.x, b.y), max(b.z, b.w)); }' : 'fn amax(a: f32) -> f32 { return abs(a); }';
   const sq = v.vec === 4 ? 'fn sq(a: vec4<f32>) -> f32 { return dot(a, a); }' : 'fn sq(a: f32) -> f32 { return a * a; }';
   const ra = reduceArgs(v.subgroups);
-  const store = `y[yb + i] = ${VT}(h * inv * r * (${V}(weight[u.weightStart + i]) + ${V}(u.weightOffset)));`;
+  // A row of zeros with eps = 0 is 0 / 0 = NaN (SPEC.md), chosen explicitly: drivers may not
+  // keep NaN through arithmetic (nor form 1 / sqrt(0) = Inf).
+  const store = `y[yb + i] = ${VT}(select(h * inv * r * (${V}(weight[u.weightStart + i]) + ${V}(u.weightOffset)), ${V}(qnan), nan_row));`;
   const body =
     v.regs > 0
       ? `
@@ -111,14 +116,15 @@ export function rmsnormWgsl(v: RmsnormVariant): string {
     }
   }
   m = reduce_max(m, ${ra});
-  let inv = select(1.0 / m, 0.0, m == 0.0 || m > MAX_F32);
+  let inv = row_scale(m);
   var ss = 0.0;
   for (var k = 0u; k < ${v.regs}u; k++) {
     let i = lid + k * ${v.wg}u;
     if (i < n) { ss += sq(hv[k] * inv); }
   }
   ss = reduce_sum(ss, ${ra});
-  let r = rscale(ss, m);
+  let r = rscale(ss, m, inv);
+  let nan_row = m == 0.0 && u.eps == 0.0;
   for (var k = 0u; k < ${v.regs}u; k++) {
     let i = lid + k * ${v.wg}u;
     if (i < n) {
@@ -134,14 +140,15 @@ export function rmsnormWgsl(v: RmsnormVariant): string {
     m = max(m, amax(h));
   }
   m = reduce_max(m, ${ra});
-  let inv = select(1.0 / m, 0.0, m == 0.0 || m > MAX_F32);
+  let inv = row_scale(m);
   var ss = 0.0;
   for (var i = lid; i < n; i += ${v.wg}u) {
     let h = ${loadH};
     ss += sq(h * inv);
   }
   ss = reduce_sum(ss, ${ra});
-  let r = rscale(ss, m);
+  let r = rscale(ss, m, inv);
+  let nan_row = m == 0.0 && u.eps == 0.0;
   for (var i = lid; i < n; i += ${v.wg}u) {
     let h = ${loadH};
     ${store}
@@ -153,17 +160,27 @@ ${decl.join('\n')}
 ${reductions(v.wg, v.subgroups)}
 ${amax}
 ${sq}
-// 1 / (m * sqrt(ss / hidden + eps / m^2)) without forming m^2 * ss (which could overflow).
-// The caller multiplies h by 1/m itself, so this returns 1 / sqrt(ss / hidden + eps / m^2).
-// An infinite h makes the rms infinite: y = h / Inf, i.e. 0 for finite h and NaN for the
-// Inf itself (h * inv with inv = 0), as the reference gives.
-fn rscale(ss: f32, m: f32) -> f32 {
-  if (m == 0.0) { return 0.0; }
+// The row's scale s: a power of two with m * s in [1, 2) (in [2, 4) at m >= 2^127, in
+// (0, 2] for m < 2^-126), always a normal f32, so h * s is exact and neither overflows nor
+// underflows (1 / m is subnormal for m > 2^126, which drivers flush to 0). 0 for a row
+// holding an Inf (y = h * 0: 0 for finite h, NaN for the Inf, as the reference gives).
+fn row_scale(m: f32) -> f32 {
+  if (m > MAX_F32) { return 0.0; }
+  let eb = i32((bitcast<u32>(m) >> 23u) & 0xffu);
+  return bitcast<f32>(u32(clamp(254 - eb, 1, 254)) << 23u);
+}
+// 1 / (sqrt(mean(h^2) + eps) * s) without forming h^2 (which could overflow or underflow):
+// ss is the sum of (h * s)^2, so this is 1 / sqrt(ss / hidden + eps * s^2); the caller
+// multiplies h by s itself. eps * s^2 may overflow only where y is below 1e-19 anyway (an
+// all-zero row with eps > 0: s = 2^127, r = 0, y = 0; with eps = 0 the caller stores NaN).
+fn rscale(ss: f32, m: f32, s: f32) -> f32 {
   if (m > MAX_F32) { return 1.0; }
-  let e = select(u.eps / (m * m), 0.0, u.eps == 0.0);
-  return 1.0 / sqrt(ss / u.hidden + e);
+  return 1.0 / sqrt(ss / u.hidden + u.eps * s * s);
 }
 ${entry(v.wg, v.subgroups)}
+  // A quiet NaN from its bits; a let, not a const (WGSL rejects NaN constant expressions).
+  let nan_bits = 0x7fc00000u;
+  let qnan = bitcast<f32>(nan_bits);
   let row = group;
   if (row >= u.rows) { return; }
   let n = u.rowVectors;
