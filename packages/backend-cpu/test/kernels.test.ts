@@ -209,13 +209,13 @@ describe('gqa', () => {
     mask[6 + 2] = 0.5; // row 2: key 2, and key 1 at exactly -1e30
     mask[6 + 1] = -1e30;
     const v = Float32Array.from([1, 2, 3, 4, 5, 6]);
-    const o = gqa(be.tensor(randn(seqQ * 2, 1), [1, seqQ, 1, 2]), be.tensor(randn(seqKV * 2, 2), [1, seqKV, 1, 2]), be.tensor(v, [1, seqKV, 1, 2]), {
+    const o = gqa(be.tensor(randomArray(seqQ * 2, 1), [1, seqQ, 1, 2]), be.tensor(randomArray(seqKV * 2, 2), [1, seqKV, 1, 2]), be.tensor(v, [1, seqKV, 1, 2]), {
       causal: false,
       mask: be.tensor(mask, [1, 1, seqQ, seqKV]),
     });
     expect(Array.from(await o.read())).toEqual([0, 0, 1, 2, 5, 6]);
     // Decode with a softcap (the softcap + mask branch), every key at finfo.min: zeros.
-    const d = gqa(be.tensor(randn(4, 3), [1, 1, 2, 2]), be.tensor(randn(10, 4), [1, 5, 1, 2]), be.tensor(randn(10, 5), [1, 5, 1, 2]), {
+    const d = gqa(be.tensor(randomArray(4, 3), [1, 1, 2, 2]), be.tensor(randomArray(10, 4), [1, 5, 1, 2]), be.tensor(randomArray(10, 5), [1, 5, 1, 2]), {
       softcap: 30,
       mask: be.tensor(new Float32Array(5).fill(FINFO_MIN), [1, 1, 1, 5]),
     });
