@@ -176,6 +176,8 @@ export function generateBackend({ name, dir, packageName, layout, force = false 
     const versions = { '@llama-ops/core': coreVersion, '@llama-ops/conformance': versionOf('conformance'), catalog: catalog() };
     // Its own repository, not this one.
     delete manifest.repository;
+    // Biome and its config (`lint`) are this repo's; a package of its own picks its own linter.
+    delete manifest.scripts.lint;
     manifest.peerDependencies['@llama-ops/core'] = corePeerRange(coreVersion);
     for (const [dep, spec] of Object.entries(manifest.devDependencies)) manifest.devDependencies[dep] = standaloneSpec(dep, spec, versions);
     // The repo's compiler settings, inlined: there is no tsconfig.base.json to extend.

@@ -3,7 +3,7 @@
 // backend skips, and why; and the docs guide "Writing a new backend", CONTRIBUTING's "Adding
 // a backend", the generator and the template tell one story (the commands each shows are the
 // ones the generator prints, which new-backend.test.ts and third-party-backend.test.ts run).
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { coverageReport, listCases } from '@llama-ops/conformance/suite';
@@ -46,6 +46,49 @@ describe('CONTRIBUTING.md', () => {
     const missing = [...used].filter((s) => !builtins.has(s) && !(s in rootScripts));
     expect(missing).toEqual([]);
     expect(rootScripts['new-backend']).toBe('node tools/new-backend.mjs');
+  });
+});
+
+describe('lint, as CONTRIBUTING.md describes it', () => {
+  const biome = JSON.parse(readFileSync(join(ROOT, 'biome.json'), 'utf8'));
+  const LINT = 'biome lint --error-on-warnings .';
+  const manifests = ['packages', 'apps'].flatMap((top) =>
+    readdirSync(join(ROOT, top))
+      .filter((d) => existsSync(join(ROOT, top, d, 'package.json')))
+      .map((d) => ({ dir: `${top}/${d}`, scripts: JSON.parse(readFileSync(join(ROOT, top, d, 'package.json'), 'utf8')).scripts as Record<string, string> })),
+  );
+
+  it('every package lints with Biome and typechecks with tsc; the root runs both through turbo, and pnpm test (CI) runs Biome first', () => {
+    expect(manifests.length).toBeGreaterThanOrEqual(9);
+    for (const { dir, scripts } of manifests) {
+      expect(scripts.lint, dir).toBe(LINT);
+      expect(scripts.typecheck, dir).toBe('tsc --noEmit');
+    }
+    const tools = JSON.parse(readFileSync(join(ROOT, 'tools', 'package.json'), 'utf8')).scripts as Record<string, string>;
+    expect(tools.lint).toBe(`${LINT} && node lint-packages.mjs`);
+    expect(rootScripts.lint).toBe('turbo run lint lint:repo');
+    expect(rootScripts['lint:repo']).toMatch(/^biome lint --error-on-warnings scripts templates /);
+    expect(rootScripts.typecheck).toBe('turbo run typecheck');
+    expect(rootScripts.test).toMatch(/^biome lint --error-on-warnings && /);
+    const turbo = JSON.parse(readFileSync(join(ROOT, 'turbo.json'), 'utf8'));
+    expect(turbo.tasks.lint.inputs).toContain('$TURBO_ROOT$/biome.json');
+    expect(turbo.tasks['//#lint:repo'].inputs).toContain('biome.json');
+  });
+
+  it('biome.json: recommended rules, formatter off, every rule turned off named in CONTRIBUTING.md, and no source folder but AssemblyScript left out', () => {
+    expect(biome.linter.rules.preset).toBe('recommended');
+    expect(biome.formatter.enabled).toBe(false);
+    const off = (rules: Record<string, unknown>) =>
+      Object.values(rules).flatMap((group) => (typeof group === 'object' && group ? Object.entries(group).filter(([, v]) => v === 'off').map(([k]) => k) : []));
+    const names = [...off(biome.linter.rules), ...biome.overrides.flatMap((o: { linter: { rules: Record<string, unknown> } }) => off(o.linter.rules))];
+    expect(names.length).toBeGreaterThan(0);
+    const lint = section(contributing, '**Lint and typecheck.**');
+    for (const name of names) expect(lint, name).toContain(`\`${name}\``);
+    // Everything excluded is generated output, except the AssemblyScript, which the section explains.
+    const excluded = (biome.files.includes as string[]).filter((p) => p.startsWith('!'));
+    expect(excluded).toContain('!!packages/backend-wasm/assembly');
+    expect(lint).toContain('packages/backend-wasm/assembly/');
+    expect(excluded.filter((p) => /\/(src|test)$|backend-webgpu|conformance/.test(p))).toEqual([]);
   });
 });
 
@@ -134,6 +177,7 @@ describe('one story for a new backend: the generator, CONTRIBUTING.md, the docs 
       expect(guide).toContain(`await ${oursCall};`);
       expect(adding).toContain(`\`${oursCall}\``);
       // The "not implemented" message the guide quotes is the one a generated package throws.
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the template literal's placeholder, as written in the file
       const hint = readFileSync(join(own.dir, 'src', 'not-implemented.ts'), 'utf8').match(/hint: `(.*)`/)![1]!.replace('${op}', 'rmsnorm');
       expect(guide).toContain(`rmsnorm: ${hint}`);
       // The guide's kit call is the generated test's.

@@ -143,7 +143,7 @@ describe.each(workspaceBackends() as string[])('npm install @llama-ops/core @lla
     const installed = new Set(['@llama-ops/core', pkg]);
     const examples = (publicPackages() as Array<{ name: string; dir: string }>)
       .map((p) => ({ name: p.name, example: readmeExample(p) }))
-      .filter((e) => e.example && e.example.imports.every((i) => installed.has(i) || i.startsWith('node:')));
+      .filter((e) => e.example?.imports.every((i) => installed.has(i) || i.startsWith('node:')));
     // This backend's own README must have such an example (checked in metadata.test.ts too).
     expect(examples.map((e) => e.name)).toContain(pkg);
     for (const { name, example } of examples) {

@@ -73,6 +73,9 @@ describe('pnpm new-backend (in packages/ of this repo)', () => {
     expect(manifest.devDependencies).toMatchObject({ '@llama-ops/core': 'workspace:*', '@llama-ops/conformance': 'workspace:*', vitest: 'catalog:' });
     expect(manifest.repository.directory).toBe(`packages/backend-${NAME}`);
     expect(manifest.scripts.test).toBe('vitest run');
+    // The repo's linter (root biome.json), like every package here; tsc stays `typecheck`.
+    expect(manifest.scripts.lint).toBe('biome lint --error-on-warnings .');
+    expect(manifest.scripts.typecheck).toBe('tsc --noEmit');
     const tsconfig = JSON.parse(readFileSync(join(dir, 'tsconfig.json'), 'utf8'));
     expect(resolve(dir, tsconfig.extends)).toBe(join(ROOT, 'tsconfig.base.json'));
     const test = readFileSync(join(dir, 'test', 'conformance.test.ts'), 'utf8');

@@ -64,6 +64,9 @@ describe('a third-party backend: new-backend --dir <outside the repo>, installed
     const manifest = JSON.parse(text);
     expect(manifest.name).toBe(PACKAGE);
     expect(manifest.repository).toBeUndefined();
+    // No `lint`: it is this repo's Biome with its config; `typecheck` (tsc) stays.
+    expect(manifest.scripts.lint).toBeUndefined();
+    expect(manifest.scripts.typecheck).toBe('tsc --noEmit');
     const core = versionOf('core');
     expect(manifest.peerDependencies).toEqual({ '@llama-ops/core': `>=${core} <1.0.0` });
     // core and conformance are released together with one version: the kit of that core.

@@ -40,6 +40,7 @@ export const SOFTWARE_ADAPTER_LABEL = 'software adapter: says nothing about GPU 
 
 let shared: Promise<SharedGpu> | null = null;
 /** The backend that created the shared device: never disposed, since disposing it destroys the device. */
+// biome-ignore lint/correctness/noUnusedVariables: only held, so the owner stays reachable for the life of the process
 let deviceOwner: unknown = null;
 
 function patchWriteBuffer(): void {

@@ -35,7 +35,10 @@ function uploader(t: Tensor): (data: Float32Array) => void {
 export function jsIoSession(core: Core, backend: Backend, row: BenchRow, inputs: RowInputs): RowSession {
   const p = row.params;
   const owned: Tensor[] = [];
-  const own = <T extends Tensor>(t: T): T => (owned.push(t), t);
+  const own = <T extends Tensor>(t: T): T => {
+    owned.push(t);
+    return t;
+  };
   const release = () => {
     for (const t of owned) t.dispose();
   };

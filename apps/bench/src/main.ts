@@ -2,7 +2,7 @@
  * `llama-ops-bench`: run the benchmark and print markdown (or JSON with --json), and with
  * --out DIR write bench.json, bench.md and bench.svg. Progress goes to stderr.
  */
-import { parseArgs, USAGE } from './args.js';
+import { parseArgs, USAGE, type CliOptions } from './args.js';
 import { runBench, type BenchProgress } from './bench.js';
 import { sharedGpu } from './gpu.js';
 import { combineKitDirectory } from './kit.js';
@@ -40,7 +40,7 @@ function progressLine(e: BenchProgress): string | null {
 }
 
 async function main(): Promise<number> {
-  let opts;
+  let opts: CliOptions;
   try {
     opts = parseArgs(process.argv.slice(2));
   } catch (err) {

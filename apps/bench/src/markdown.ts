@@ -4,7 +4,7 @@
  * backend to every peer, the reference check, and what failed or was skipped.
  */
 import { SOFTWARE_ADAPTER_LABEL } from './gpu.js';
-import { throughput, type BenchReport, type ContenderInfo, type Measured, type RowReport, type TargetResult } from './report.js';
+import { throughput, type BenchReport, type ContenderInfo, type RowReport, type TargetResult } from './report.js';
 
 /** `6.3 µs`, `0.105 ms`, `12.3 ms`, `1.23 s`. */
 export function formatMs(ms: number): string {

@@ -31,6 +31,7 @@ export function timingPlan(budgetMs: number, quick = false): TimingPlan {
  * One timed call: runs the op and waits for it to finish (the caller's barrier), and
  * returns GPU milliseconds when the contender measures its own device time, else nothing.
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: a call that measures nothing returns nothing (a plain `() => {}` must fit)
 export type TimedCall = () => Promise<number | void> | number | void;
 
 const now = () => performance.now();

@@ -39,7 +39,7 @@ export function makePaint(enabled: boolean): Paint {
   };
 }
 
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC (\x1b) starts the ANSI sequences this strips
 const ANSI_PATTERN = /\x1b\[[0-9;]*[A-Za-z]/g;
 
 /** `s` without ANSI escapes. */

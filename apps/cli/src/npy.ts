@@ -40,7 +40,7 @@ export function encodeNpy(data: Float32Array | Int32Array, shape: readonly numbe
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   // magic(6) + version(2) + header_len(2) + header + '\n' must be a multiple of 64.
   const unpadded = 10 + header.length + 1;
-  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
+  header += `${' '.repeat((64 - (unpadded % 64)) % 64)}\n`;
   if (header.length > 0xffff) throw new NpyError('header too long for format version 1.0');
   const out = new Uint8Array(10 + header.length + data.byteLength);
   out.set(MAGIC, 0);

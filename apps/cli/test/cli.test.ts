@@ -246,7 +246,10 @@ describe('a backend that is not installed', () => {
     // Whether this core resolves installed backend packages by name decides what the CLI can do.
     const core = (await import(pathToFileURL(join(scope, 'core', 'dist', 'index.js')).href)) as typeof import('@llama-ops/core');
     const resolves = await core.createBackend('fake').then(
-      (b) => (b.dispose(), true),
+      (b) => {
+        b.dispose();
+        return true;
+      },
       () => false,
     );
     const r = cli(['run', 'rmsnorm', '--shape', '2,8', '--backend', 'fake', '--check', '--repeat', '0'], { bin });

@@ -27,7 +27,7 @@ describe('npy writer', () => {
     const header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
     expect(Array.from(bytes.subarray(0, 10))).toEqual([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 118, 0]);
     const text = new TextDecoder('latin1').decode(bytes.subarray(10, 128));
-    expect(text).toBe(header + ' '.repeat(118 - header.length - 1) + '\n');
+    expect(text).toBe(`${header}${' '.repeat(118 - header.length - 1)}\n`);
     expect(bytes.length).toBe(128 + 6 * 4);
     expect(new DataView(bytes.buffer).getFloat32(128 + 5 * 4, true)).toBe(5);
   });

@@ -137,7 +137,7 @@ async function ropeLadder() {
   for (const i of [0, 8, 16, 24, 31]) body += text(x0 - 8, yAt(i) + 4, `i=${i}`, 'class="tiny muted" text-anchor="end"');
   for (const p of [0, 32, 64, 96, 127]) body += text(x0 + p * cw + cw / 2, y0 + pairs * ch + 16, String(p), 'class="tiny muted" text-anchor="middle"');
   body += text(x0 + (P * cw) / 2, y0 + pairs * ch + 32, 'position p', 'class="small muted" text-anchor="middle"');
-  body += text(20, y0 + (pairs * ch) / 2, 'pair i', 'class="small muted" text-anchor="middle" transform="rotate(-90 20 ' + (y0 + (pairs * ch) / 2) + ')"');
+  body += text(20, y0 + (pairs * ch) / 2, 'pair i', `class="small muted" text-anchor="middle" transform="rotate(-90 20 ${y0 + (pairs * ch) / 2})"`);
   body += colorBar(W - 200, y0 + pairs * ch + 22, 160, 9, (t) => diverging(2 * t - 1), '−1', '+1', '');
   save('rope-ladder.svg', svgDoc(W, H, body, { title: 'RoPE frequency ladder', desc: 'cos(p θ_i) for 32 pairs and 128 positions' }));
 }

@@ -117,8 +117,8 @@ export function gqa(p: GqaKernelParams<CpuStorage>): void {
         for (let j0 = tileLo; j0 < tileHi; j0 += BLOCK_KEYS) {
           const j1 = Math.min(j0 + BLOCK_KEYS, tileHi);
           for (let qi = 0; qi < nq; qi++) {
-            const rlo = lo[qi] > j0 ? lo[qi] : j0;
-            const rhi = hi[qi] < j1 ? hi[qi] : j1;
+            const rlo = Math.max(lo[qi], j0);
+            const rhi = Math.min(hi[qi], j1);
             if (rlo >= rhi) continue;
             // Mask offset of (query i0 + qi, key j0) for query head g * group.
             const mo = mask === null ? 0 : maskBase + (maskB * maskHeads * seqQ + i0 + qi) * seqKV + g * group * maskHeadStride + j0;
@@ -277,12 +277,14 @@ function update(
       }
       S[sOff + x] = sc;
       if (sc > mx) mx = sc;
+      // biome-ignore lint/suspicious/noSelfCompare: the cheapest NaN test in this inner loop
       else if (sc !== sc) nan = true;
     }
   } else {
     for (let x = a; x < e; x++) {
       const sc = S[sOff + x];
       if (sc > mx) mx = sc;
+      // biome-ignore lint/suspicious/noSelfCompare: the cheapest NaN test in this inner loop
       else if (sc !== sc) nan = true;
     }
   }

@@ -17,6 +17,7 @@ import { rmsnorm } from './rmsnorm.js';
 import { rope } from './rope.js';
 
 /** Options of {@link createBackend}. The cpu backend has none yet; reserved for the future. */
+// biome-ignore lint/suspicious/noEmptyInterface: public options type, empty until the backend has options
 export interface CpuBackendOptions {}
 
 const CAPABILITIES: BackendCapabilities = Object.freeze({

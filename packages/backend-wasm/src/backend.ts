@@ -167,7 +167,10 @@ export class WasmKernels implements KernelBackend<number> {
     this.#input(p.x, p.residual, p.weight);
     this.#output(p.out, layout.out, rows, hidden, p.dtype);
     if (p.sum !== null) this.#output(p.sum, layout.sum, rows, hidden, p.dtype);
-    if (p.dtype === 'f32') return rmsnorm(this.#rt, p);
+    if (p.dtype === 'f32') {
+      rmsnorm(this.#rt, p);
+      return;
+    }
     this.#staged((s) =>
       rmsnorm(this.#rt, {
         ...p,
@@ -187,7 +190,10 @@ export class WasmKernels implements KernelBackend<number> {
     const token = p.heads * p.headDim;
     this.#input(p.x);
     this.#output(p.out, p.layout.out, tokens, token, p.dtype);
-    if (p.dtype === 'f32') return rope(this.#rt, this.#tables, p);
+    if (p.dtype === 'f32') {
+      rope(this.#rt, this.#tables, p);
+      return;
+    }
     this.#staged((s) =>
       rope(this.#rt, this.#tables, {
         ...p,
@@ -204,7 +210,10 @@ export class WasmKernels implements KernelBackend<number> {
     const queries = p.batch * p.seqQ;
     this.#input(p.q, p.k, p.v, p.mask, p.sinks);
     this.#output(p.out, layout.out, queries, p.headsQ * p.headDimV, p.dtype);
-    if (p.dtype === 'f32') return gqa(this.#rt, p);
+    if (p.dtype === 'f32') {
+      gqa(this.#rt, p);
+      return;
+    }
     const qRow = p.headsQ * p.headDim;
     const kRow = p.headsKV * p.headDim;
     const vRow = p.headsKV * p.headDimV;

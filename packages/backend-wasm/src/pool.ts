@@ -142,7 +142,7 @@ export class ThreadPool {
     const tag = BigInt(g);
     const fn = this.#fns[op];
     let failure: unknown = null;
-    for (let u; (u = take(this.#ticket, tag, units, chunk)) >= 0; ) {
+    for (let u: number; (u = take(this.#ticket, tag, units, chunk)) >= 0; ) {
       const end = Math.min(u + chunk, units);
       try {
         if (failure === null) fn(params, u, end, 0);

@@ -32,8 +32,8 @@ describe('WORKER_SOURCE', () => {
       b[CTRL_TICKET64] = tag << 32n;
       const seqA: number[] = [];
       const seqB: number[] = [];
-      for (let u; (u = take(a, tag, units, chunk)) >= 0; ) seqA.push(u);
-      for (let u; (u = fromSource(b, tag, units, chunk)) >= 0; ) seqB.push(u);
+      for (let u: number; (u = take(a, tag, units, chunk)) >= 0; ) seqA.push(u);
+      for (let u: number; (u = fromSource(b, tag, units, chunk)) >= 0; ) seqB.push(u);
       expect(seqB).toEqual(seqA);
       expect(seqA[0]).toBe(0);
       // A stale tag takes nothing.

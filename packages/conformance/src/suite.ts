@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import type { Backend } from '@llama-ops/core';
-import { CASE_OPS, cases, listCases } from './cases/index.js';
+import { CASE_OPS, cases } from './cases/index.js';
 import { DEFAULT_SEED, randomCaseArbitrary, randomSettings } from './cases/random.js';
 import type { CaseOp, ConformanceCase } from './cases/types.js';
 import { runCase, type CaseResult } from './run-case.js';

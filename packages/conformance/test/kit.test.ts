@@ -91,7 +91,7 @@ describe('the kit fails a subtly wrong backend with a meaningful message', () =>
     const f = await failuresWith('rope-pairing-swapped', ['rope']);
     expect(f.length).toBeGreaterThan(30);
     const m = f.find((r) => r.id === 'rope/headDim/d64-half')!;
-    expect(m.message).toMatch(/^rope\/headDim\/d64-half: rope output: 768 of 768 values outside tolerance; worst at index \d+ \[\d+,\d+,\d+,\d+\]: got .*, expected .* \(\|error\| .* > bound .*\)\n  parameters: x \[2, 3, 2, 64\]; positions from 5; theta 10000 \(default\); interleaved false$/);
+    expect(m.message).toMatch(/^rope\/headDim\/d64-half: rope output: 768 of 768 values outside tolerance; worst at index \d+ \[\d+,\d+,\d+,\d+\]: got .*, expected .* \(\|error\| .* > bound .*\)\n {2}parameters: x \[2, 3, 2, 64\]; positions from 5; theta 10000 \(default\); interleaved false$/);
     // token 0 of this case sits at position 0 (the identity whatever the pairing): the worst
     // element must be at a later token
     expect(f.find((r) => r.id === 'rope/positions/zero')!.message).toMatch(/worst at index \d+ \[0,[123],/);
@@ -168,7 +168,7 @@ describe('the kit fails a subtly wrong backend with a meaningful message', () =>
     const f = await failuresWith('kvLength-max', ['gqa']);
     const r = f.find((x) => x.id === 'gqa/kvLength/ragged-queryOffset-decode')!;
     expect(r.parameters).toBe('q [2, 1, 4, 16]; k [2, 12, 1, 16]; v [2, 12, 1, 16]; causal true (default); kvLength [6, 12]; queryOffset [15, 2]');
-    expect(r.message).toMatch(/^gqa\/kvLength\/ragged-queryOffset-decode: gqa output: .* got NaN, .*\n  parameters: q \[2, 1, 4, 16\]; .*; kvLength \[6, 12\]; queryOffset \[15, 2\]$/);
+    expect(r.message).toMatch(/^gqa\/kvLength\/ragged-queryOffset-decode: gqa output: .* got NaN, .*\n {2}parameters: q \[2, 1, 4, 16\]; .*; kvLength \[6, 12\]; queryOffset \[15, 2\]$/);
     const rope = (await failuresWith('rope-positions-batch-0', ['rope'])).find((x) => x.id === 'rope/positions/explicit-ragged')!;
     expect(rope.message).toContain('\n  parameters: x [3, 1, 4, 64]; positions [17, 0, 4095]; theta 500000');
   });
@@ -198,7 +198,7 @@ describe('the kit fails a subtly wrong backend with a meaningful message', () =>
     const r = await runRandom(be, 'gqa', { runs: 100, seed: 42 });
     expect(r.pass).toBe(false);
     // The id holds the generator's choices (kvLengthMode "perBatch"); the parameters line holds the values.
-    expect(r.message).toMatch(/\n  parameters: q \[\d+, \d+, \d+, \d+\]; .*; kvLength \[\d+(, \d+)+\]; /);
+    expect(r.message).toMatch(/\n {2}parameters: q \[\d+, \d+, \d+, \d+\]; .*; kvLength \[\d+(, \d+)+\]; /);
     be.dispose();
   });
 });

@@ -107,7 +107,7 @@ export class Tensor {
 
   /** True after {@link Tensor.dispose}, once its base is disposed (views), or once its backend is disposed. */
   get disposed(): boolean {
-    return this.#disposed || this.backend.disposed || (this.base !== null && this.base.disposed);
+    return this.#disposed || this.backend.disposed || this.base?.disposed === true;
   }
 
   /**

@@ -42,7 +42,7 @@ export function checkTensor(op: string, argument: string, t: unknown, rank?: num
   if (t.disposed) {
     const hint = t.backend.disposed
       ? `the ${t.backend.name} backend was disposed`
-      : t.base !== null && t.base.disposed
+      : t.base?.disposed
         ? 'the tensor it views was disposed'
         : 'the tensor was disposed';
     throw new DisposedError({ op, argument, hint });

@@ -19,6 +19,7 @@ import { rmsnorm } from './rmsnorm.js';
 import { rope } from './rope.js';
 
 /** Options of {@link createBackend}. None yet. */
+// biome-ignore lint/suspicious/noEmptyInterface: public options type, empty until the backend has options
 export interface __PASCAL__BackendOptions {}
 
 // Declare only what really works: the kit skips f16 cases when 'f16' is not listed here.

@@ -217,7 +217,10 @@ async function runDemo(ctx: Context, chosen: ChosenBackend, prompt: string, step
     const p0 = cache.length;
     const stages: Stage[] = [];
     const live: Tensor[] = [];
-    const keep = <T extends Tensor>(t: T) => (live.push(t), t);
+    const keep = <T extends Tensor>(t: T) => {
+      live.push(t);
+      return t;
+    };
     let t = performance.now();
     const lap = () => {
       const now = performance.now();

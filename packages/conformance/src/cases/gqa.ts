@@ -172,7 +172,7 @@ function build(): ConformanceCase[] {
   c.push(gqa('mask', 'decode', 'decode (seqQ 1) with a full mask [2, 4, 1, 10]: each batch and head adds its own row', { B: 2, Sq: 1, Skv: 10, Hq: 4, Hkv: 2, D: 16 }, {}, { mask: 'full' }));
   c.push(
     gqa('mask', 'padding-inf', 'mask with -Inf on some keys (left padding) and causal: -Inf keys get weight 0', { B: 2, Sq: 4, Skv: 4, Hq: 2, Hkv: 1, D: 16 }, {}, {
-      mask: (rng, shape) => {
+      mask: (_rng, shape) => {
         const m = new Float32Array(sizeOf(shape));
         // batch 1 is left-padded by 2: keys 0, 1 are -Inf for every query (queries 0, 1 keep key... none visible -> zeros)
         for (let i = 0; i < 4; i++) for (let j = 0; j < 2; j++) m[(1 * 4 + i) * 4 + j] = -Infinity;

@@ -216,7 +216,7 @@ export function checkRopeScaling(scaling: unknown, rotaryDim: number): RopeScali
 function baseInvFreq(theta: number, rotaryDim: number): Float64Array {
   const pairs = rotaryDim / 2;
   const inv = new Float64Array(pairs);
-  for (let i = 0; i < pairs; i++) inv[i] = 1 / Math.pow(theta, (2 * i) / rotaryDim);
+  for (let i = 0; i < pairs; i++) inv[i] = 1 / theta ** ((2 * i) / rotaryDim);
   return inv;
 }
 
@@ -296,7 +296,7 @@ function computeFrequencies(rotaryDim: number, theta: number, scaling: RopeScali
         return { invFreq: baseInvFreq(theta, rotaryDim), attentionFactor: 1, key: `${base}|default` };
       }
       const f = scaling.factor;
-      const newTheta = theta * Math.pow((f * L) / scaling.maxPositionEmbeddings - (f - 1), rotaryDim / (rotaryDim - 2));
+      const newTheta = theta * ((f * L) / scaling.maxPositionEmbeddings - (f - 1)) ** (rotaryDim / (rotaryDim - 2));
       return { invFreq: baseInvFreq(newTheta, rotaryDim), attentionFactor: 1, key: `${rotaryDim}|${newTheta}|default` };
     }
     case 'llama3': {
@@ -344,7 +344,7 @@ function computeFrequencies(rotaryDim: number, theta: number, scaling: RopeScali
       if (low === high) high += 0.001;
       const inv = new Float64Array(pairs);
       for (let i = 0; i < pairs; i++) {
-        const posFreq = Math.pow(theta, (2 * i) / rotaryDim);
+        const posFreq = theta ** ((2 * i) / rotaryDim);
         const extrapolation = 1 / posFreq;
         const interpolation = 1 / (factor * posFreq);
         const ramp = Math.min(1, Math.max(0, (i - low) / (high - low)));
@@ -367,7 +367,7 @@ function computeFrequencies(rotaryDim: number, theta: number, scaling: RopeScali
         attentionFactor = f <= 1 ? 1 : Math.sqrt(1 + Math.log(f) / Math.log(origMax));
       }
       const inv = new Float64Array(pairs);
-      for (let i = 0; i < pairs; i++) inv[i] = 1 / (ext[i] * Math.pow(theta, (2 * i) / rotaryDim));
+      for (let i = 0; i < pairs; i++) inv[i] = 1 / (ext[i] * theta ** ((2 * i) / rotaryDim));
       return {
         invFreq: inv,
         attentionFactor,
