@@ -19,6 +19,5 @@ declare module '@llama-ops/core' {
    * With this package's types loaded, core's opaque GPU buffer handle is WebGPU's `GPUBuffer`:
    * `tensor.gpuBuffer` is a `GPUBuffer | undefined` and `backend.fromGPUBuffer()` takes one.
    */
-  // biome-ignore lint/suspicious/noEmptyInterface: declaration merging with core's handle
   interface GpuBufferHandle extends GPUBuffer {}
 }
