@@ -266,7 +266,8 @@ describe('extreme magnitudes on WebGPU', () => {
       const { outs, ref } = await attend({ sq, skv, hq, hkv, d }, { q: random(sq * hq * d, 13), k: random(skv * d, 14), v: random(skv * d, 15) }, { sinks: [Infinity, 0.5] });
       eachKernel(outs, (out) => {
         for (let i = 0; i < sq; i++) expect(Array.from(out.slice(i * hq * d, i * hq * d + d))).toEqual(new Array(d).fill(0));
-        expect(maxRelError(out.filter((_, i) => i % (hq * d) >= d), ref.filter((_, i) => i % (hq * d) >= d), 1)).toBeLessThanOrEqual(GQA_TOL.f32);
+        // The float64 reference follows SPEC too (zeros for head 0): compare every head.
+        expect(maxRelError(out, ref, 1)).toBeLessThanOrEqual(GQA_TOL.f32);
       });
     });
 
@@ -315,9 +316,7 @@ describe('extreme magnitudes on WebGPU', () => {
       const sinks = await attend({ sq: 3, skv: 5, hq: 2, hkv: 1, d: 8 }, { q: random(48, 13), k: random(40, 14), v: random(40, 15) }, { sinks: [Infinity, 0.5], dtype: 'f16' });
       eachKernel(sinks.outs, (out) => {
         for (let i = 0; i < 3; i++) expect(Array.from(out.slice(i * 16, i * 16 + 8))).toEqual(new Array(8).fill(0));
-        // Head 1 only: the reference's own sink of +Inf is exp(Inf - Inf) = NaN.
-        const head1 = (x: ArrayLike<number>) => Array.from(x).filter((_, i) => i % 16 >= 8);
-        expect(maxRelError(head1(out), head1(sinks.ref), 1)).toBeLessThanOrEqual(GQA_TOL.f16);
+        expect(maxRelError(out, sinks.ref, 1)).toBeLessThanOrEqual(GQA_TOL.f16);
       });
       const mask = new Float32Array(3 * 4);
       mask.fill(FINFO_MIN, 0, 4);
@@ -355,6 +354,11 @@ describe('extreme magnitudes on WebGPU', () => {
       }
       const ref = referenceAddRmsnorm(x, residual ?? null, [rows, hidden], w, { eps });
       const refFlushed = referenceAddRmsnorm(flushed(x), residual ? flushed(residual) : null, [rows, hidden], w, { eps });
+      // The kit's reference reads subnormal inputs as zero (SPEC lets a device flush them), so
+      // `ref` and `refFlushed` agree. A device that keeps them (lavapipe) computes the exact
+      // formula: with eps 0 that is the reference of the inputs times 2^64 (exact, no longer
+      // subnormal; y is free of scale).
+      if (eps === 0 && !residual) return { y, sum, ref: { ...ref, y: referenceAddRmsnorm(x.map((v) => v * 2 ** 64), null, [rows, hidden], w, { eps }).y }, refFlushed };
       return { y, sum, ref, refFlushed };
     }
 
