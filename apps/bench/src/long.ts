@@ -456,7 +456,7 @@ export function formatLongMarkdown(report: LongReport): string {
     const contender = r.backend === 'wasm' ? `${r.threads}` : `${r.threads} (${r.backend})`;
     const status = r.status === 'ok' ? 'ok' : `${r.status}: ${r.reason ?? ''}`.replace(/\|/g, '\\|');
     out.push(
-      `| ${r.layoutClass} ${r.layout} | ${r.keys} | ${r.dtype} | ${contender} | ${fmtBytes(r.kvBytes)} | ${num(r.ms, 3)} | ${num(r.nsPerKey, 1)} | ${r.keys === base ? '1 (base)' : num(r.vsBase)} | ${num(r.kvGbps, 1)} | ${num(r.readGbps, 1)} | ${pct(r.fraction)} | ${num(r.toleranceRatio, 3)} | ${status} |`,
+      `| ${r.layoutClass} ${r.layout} | ${r.keys} | ${r.dtype} | ${contender} | ${fmtBytes(r.kvBytes)} | ${num(r.ms, 3)} | ${num(r.nsPerKey, 1)} | ${r.keys === base && r.status === 'ok' ? '1 (base)' : num(r.vsBase)} | ${num(r.kvGbps, 1)} | ${num(r.readGbps, 1)} | ${pct(r.fraction)} | ${num(r.toleranceRatio, 3)} | ${status} |`,
     );
   }
   out.push('', '## Targets (issue #18)', '');
