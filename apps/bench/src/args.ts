@@ -6,7 +6,7 @@ import { BENCH_SIZES, type BenchSize } from './rows.js';
 
 /** Parsed command line. */
 export interface CliOptions {
-  /** Row set (`default` or `gpu`). */
+  /** Row set (`default`, `gpu` or `long`). */
   size: BenchSize;
   /** Backends (default: those of the size). */
   backends: string[];
@@ -39,8 +39,11 @@ export const USAGE = `llama-ops-bench: RMSNorm, RoPE and GQA on Llama shapes, ou
 
 Usage: llama-ops-bench [options]
 
-  --size default|gpu  row set: Llama shapes in f32 (default), or the sizes a GPU is for, in f32
-                      and f16 (gpu; with --quick at reduced shapes)
+  --size default|gpu|long
+                      row set: Llama shapes in f32 (default), the sizes a GPU is for, in f32
+                      and f16 (gpu; with --quick at reduced shapes), or long-context decode on
+                      wasm at 1 and 2 threads against a read pass of the same bytes (long;
+                      --quick: 256 and 1024 keys; --threads and peers do not apply)
   --backends LIST     backends to measure (default ${defaultBackends('default').join(',')}; --size gpu: ${defaultBackends('gpu').join(',')})
   --peers LIST        ORT peers, of ${KNOWN_PEERS.join(',')} (default ${defaultPeers('default').join(',')};
                       --size gpu: ${defaultPeers('gpu').join(',')}); --no-peers for none

@@ -22,8 +22,9 @@ type Core = typeof import('@llama-ops/core');
  */
 export const BACKEND_NAMES: readonly BuiltinBackendName[] = [...BUILTIN_BACKENDS].sort((a, b) => a.priority - b.priority).map((b) => b.name);
 
-/** The backends measured by default on each row set: every one on `default`, webgpu on `gpu`. */
+/** The backends measured by default on each row set: every one on `default`, webgpu on `gpu`, wasm on `long`. */
 export function defaultBackends(size: BenchSize): string[] {
+  if (size === 'long') return ['wasm'];
   return size === 'gpu' ? ['webgpu'] : [...BACKEND_NAMES];
 }
 

@@ -157,8 +157,8 @@ function concat(parts: readonly Float32Array[]): Float32Array {
 
 class RowTimeout extends Error {}
 
-/** The outcome of comparing a contender's first outputs with the reference. */
-interface Comparison {
+/** The outcome of comparing a contender's first outputs with the reference (also used by long.ts). */
+export interface Comparison {
   maxAbsDiff: number | null;
   toleranceRatio: number | null;
   sampled?: { checked: number; of: number };
@@ -175,7 +175,7 @@ function wrongOutputs(c: Comparison, finite: boolean): string | null {
   return null;
 }
 
-async function measureContender(
+export async function measureContender(
   c: Contender,
   row: BenchRow,
   inputs: ReturnType<typeof makeInputs>,

@@ -13,6 +13,23 @@
  *
  * @packageDocumentation
  */
+export {
+  evaluateLongTargets,
+  formatLongMarkdown,
+  kvBytesOf,
+  LONG_COLUMNS,
+  LONG_SCHEMA,
+  LONG_THREADS,
+  LONG_TIME_BUDGET_MS,
+  ReadPass,
+  runLongDecode,
+  wasmMemoryReason,
+  type LongOptions,
+  type LongProgress,
+  type LongReport,
+  type LongResult,
+  type LongTarget,
+} from './long.js';
 export { runBench, machineInfo, DEFAULT_ROW_TIMEOUT_MS, DEFAULT_TIME_BUDGET_MS, QUICK_TIME_BUDGET_MS, type BenchOptions, type BenchProgress } from './bench.js';
 export { BACKEND_NAMES, defaultBackends } from './backends.js';
 export { PEER_NAMES, KNOWN_PEERS, defaultPeers } from './peers.js';
@@ -45,6 +62,10 @@ export {
   ROWS,
   GPU_ROWS,
   GPU_QUICK_ROWS,
+  LONG_KEYS,
+  LONG_LAYOUTS,
+  LONG_QUICK_KEYS,
+  longRows,
   BENCH_SIZES,
   rowsOfSize,
   raggedLengths,

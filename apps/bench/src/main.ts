@@ -7,6 +7,7 @@ import { runBench, type BenchProgress } from './bench.js';
 import { sharedGpu } from './gpu.js';
 import { combineKitDirectory } from './kit.js';
 import { formatBytes, formatMarkdown, formatMs, formatNumber } from './markdown.js';
+import { formatLongMarkdown, runLongDecode } from './long.js';
 import { formatJson, writeReport } from './output.js';
 import { REPORT_SCHEMA, throughput, type BenchReport } from './report.js';
 import { rowsOfSize, selectRows } from './rows.js';
@@ -76,6 +77,40 @@ async function main(): Promise<number> {
     for (const c of kit.contenders) process.stderr.write(`  ${c.run} ${c.id}: ${c.available ? `${c.measured} measured, ${c.failed} failed, ${c.skipped} skipped` : `not available (${c.reason})`}\n`);
     for (const x of kit.missing) process.stderr.write(`  missing ${x.run}: ${x.reason}\n`);
     return kit.gpu || kit.threads.length ? 0 : 1;
+  }
+  if (opts.size === 'long' && !opts.render) {
+    // Long-context decode: wasm at 1 and 2 threads against a read pass of the same bytes.
+    const long = await runLongDecode({
+      backends: opts.backends,
+      quick: opts.quick,
+      timeBudgetMs: opts.timeBudgetMs,
+      rowTimeoutMs: opts.rowTimeoutMs,
+      filter: opts.filter,
+      exclude: opts.exclude,
+      machineNote: opts.note,
+      onProgress: opts.json
+        ? undefined
+        : (e) => {
+            if (e.type === 'start') process.stderr.write(`${e.what}\n`);
+            else {
+              const r = e.result;
+              const what = r.status === 'ok' ? `${formatMs(r.ms ?? NaN)}  ${r.nsPerKey?.toFixed(1)} ns/key  ${r.kvGbps?.toFixed(1)} GB/s = ${Math.round((r.fraction ?? NaN) * 100)} % of ${r.readGbps?.toFixed(1)} GB/s read` : `${r.status} (${r.reason})`;
+              process.stderr.write(`    ${r.backend}×${r.threads} ${r.title}: ${what}\n`);
+            }
+          },
+    });
+    const json = `${JSON.stringify(long, null, 2)}\n`;
+    const markdown = formatLongMarkdown(long);
+    if (opts.out) {
+      const { mkdir, writeFile } = await import('node:fs/promises');
+      const { join } = await import('node:path');
+      await mkdir(opts.out, { recursive: true });
+      await writeFile(join(opts.out, 'long-decode.json'), json);
+      await writeFile(join(opts.out, 'long-decode.md'), markdown);
+      if (!opts.json) process.stderr.write(`wrote ${join(opts.out, 'long-decode.json')}, ${join(opts.out, 'long-decode.md')}\n`);
+    }
+    process.stdout.write(opts.json ? json : markdown);
+    return 0;
   }
   const report = opts.render ? await loadReport(opts.render) : await runBench({
     size: opts.size,

@@ -25,6 +25,8 @@ export const KNOWN_PEERS: readonly PeerName[] = ['ort-web', 'ort-node', 'ort-web
 
 /** The peers measured by default on each row set: the CPU peers on `default`, ORT's WebGPU EP on `gpu`. */
 export function defaultPeers(size: BenchSize): PeerName[] {
+  // The long decode rows compare wasm with the memory, not with ORT.
+  if (size === 'long') return [];
   return size === 'gpu' ? ['ort-webgpu'] : [...PEER_NAMES];
 }
 

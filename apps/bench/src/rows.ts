@@ -21,11 +21,14 @@ export type BenchOp = 'rmsnorm' | 'addRmsnorm' | 'rope' | 'gqa';
 /** Storage dtype of a row's tensors. */
 export type BenchDType = 'f32' | 'f16';
 
-/** Which row set: the default Llama rows, or the GPU-sized rows (`--size gpu`). */
-export type BenchSize = 'default' | 'gpu';
+/**
+ * Which row set: the default Llama rows, the GPU-sized rows (`--size gpu`), or the
+ * long-context decode rows (`--size long`, run by long.ts at 1 and 2 threads).
+ */
+export type BenchSize = 'default' | 'gpu' | 'long';
 
 /** Row sets by name (`--size`). */
-export const BENCH_SIZES: readonly BenchSize[] = ['default', 'gpu'];
+export const BENCH_SIZES: readonly BenchSize[] = ['default', 'gpu', 'long'];
 
 /** Parameters of an RMSNorm row (`addRmsnorm` when `residual`). */
 export interface RmsnormRowParams {
@@ -102,7 +105,7 @@ export interface BenchRow {
   readonly params: RowParams;
   /** Storage dtype of every input and output (f16: f32 accumulation inside the kernels). */
   readonly dtype: BenchDType;
-  /** `default`: the Llama-shape rows every backend runs; `gpu`: the rows a GPU is for. */
+  /** `default`: the Llama-shape rows every backend runs; `gpu`: the rows a GPU is for; `long`: long-context decode. */
   readonly size: BenchSize;
   /**
    * `js`: the timed call is what a user sees end to end: it uploads the inputs from the
@@ -411,9 +414,57 @@ export const GPU_ROWS: readonly BenchRow[] = Object.freeze(gpuRows(false));
  */
 export const GPU_QUICK_ROWS: readonly BenchRow[] = Object.freeze(gpuRows(true));
 
-/** The rows of a size: `default` → `ROWS`; `gpu` → `GPU_ROWS` (`GPU_QUICK_ROWS` when `quick`). */
+/**
+ * Long-context decode rows (`--size long`): one query over 2048 (the ns-per-key baseline),
+ * 8192, 32768 and 131072 keys (quick: 256 and 1024), GQA 32/8/64, GQA 32/8/128, MHA 32/32/128
+ * and MQA 32/1/128, f32 and f16 caches; key counts outermost, so the largest rows come last.
+ * `bytes` is q + out + K/V; long.ts judges the K/V bytes alone.
+ */
+export const LONG_LAYOUTS: ReadonlyArray<{ readonly headsQ: number; readonly headsKV: number; readonly headDim: number }> = [
+  { headsQ: 32, headsKV: 8, headDim: 64 },
+  { headsQ: 32, headsKV: 8, headDim: 128 },
+  { headsQ: 32, headsKV: 32, headDim: 128 },
+  { headsQ: 32, headsKV: 1, headDim: 128 },
+];
+/** Cache lengths of the long rows (the first is the ns-per-key baseline). */
+export const LONG_KEYS: readonly number[] = [2048, 8192, 32768, 131072];
+/** Cache lengths of the long rows in quick mode. */
+export const LONG_QUICK_KEYS: readonly number[] = [256, 1024];
+
+function longRow(headsQ: number, headsKV: number, headDim: number, keys: number, dtype: BenchDType): BenchRow {
+  const kind = headsQ === headsKV ? 'MHA' : headsKV === 1 ? 'MQA' : 'GQA';
+  const e = BYTES_PER_ELEMENT[dtype];
+  return {
+    id: `long-gqa-${headsQ}-${headsKV}-${headDim}-decode${keys}-${dtype}`,
+    op: 'gqa',
+    group: 'Attention',
+    title: `${kind} ${headsQ}/${headsKV}/${headDim} decode over ${keys} ${dtype}`,
+    params: { kind: 'gqa', phase: 'decode', batch: 1, seqQ: 1, seqKV: keys, headsQ, headsKV, headDim, causal: true, kvLength: [keys] },
+    dtype,
+    size: 'long',
+    bytes: e * (2 * headsQ * headDim + 2 * keys * headsKV * headDim),
+    flops: attentionFlops({ seqQ: 1, kvLength: keys, causal: true, headsQ, headDim }),
+    metric: 'GB/s',
+    targets: [],
+  };
+}
+
+/** The long-context decode rows (`--size long`), full or at the quick key counts. */
+export function longRows(quick = false): BenchRow[] {
+  const rows: BenchRow[] = [];
+  for (const keys of quick ? LONG_QUICK_KEYS : LONG_KEYS) {
+    for (const l of LONG_LAYOUTS) for (const dtype of ['f32', 'f16'] as const) rows.push(longRow(l.headsQ, l.headsKV, l.headDim, keys, dtype));
+  }
+  return rows;
+}
+
+/**
+ * The rows of a size: `default` → `ROWS`; `gpu` → `GPU_ROWS` (`GPU_QUICK_ROWS` when `quick`);
+ * `long` → `longRows(quick)`.
+ */
 export function rowsOfSize(size: BenchSize, quick = false): readonly BenchRow[] {
   if (size === 'gpu') return quick ? GPU_QUICK_ROWS : GPU_ROWS;
+  if (size === 'long') return longRows(quick);
   return ROWS;
 }
 

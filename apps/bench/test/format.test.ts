@@ -174,7 +174,8 @@ describe('parseArgs', () => {
     expect(parseArgs(['--size', 'gpu'])).toMatchObject({ size: 'gpu', backends: ['webgpu'], peers: ['ort-webgpu'] });
     expect(parseArgs(['--size=gpu', '--backends', 'webgpu,wasm', '--peers', 'ort-webgpu,ort-web'])).toMatchObject({ backends: ['webgpu', 'wasm'], peers: ['ort-webgpu', 'ort-web'] });
     expect(parseArgs([]).size).toBe('default');
-    expect(() => parseArgs(['--size', 'huge'])).toThrow("--size must be one of default, gpu, got 'huge'");
+    expect(() => parseArgs(['--size', 'huge'])).toThrow("--size must be one of default, gpu, long, got 'huge'");
+    expect(parseArgs(['--size', 'long', '--quick'])).toMatchObject({ size: 'long', quick: true, backends: ['wasm'], peers: [] });
     expect(parseArgs(['--combine', 'runs', '--out', 'o'])).toMatchObject({ combine: 'runs', out: 'o' });
     expect(parseArgs(['--row-timeout', '5000']).rowTimeoutMs).toBe(5000);
   });
