@@ -1,5 +1,6 @@
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
+import { chromiumBrowser } from '../../vitest.browser.mjs';
 
 /**
  * Two projects run the same tests: `node` (worker_threads) and `browser` (headless
@@ -8,21 +9,12 @@ import { defineConfig } from 'vitest/config';
  * test/threads.test.ts checks that it really is. A third project serves a page without
  * them, to check the fallback to one thread.
  */
-const chromium = playwright({
-  launchOptions: {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    // --expose-gc: test/decode-loop.test.ts calls gc() to make the finalizer deterministic.
-    args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--js-flags=--expose-gc'],
-  },
-});
-/** Browser mode in Chromium; each project's instance needs a name of its own. */
-const browser = (name: string) => ({
-  enabled: true,
-  headless: true,
-  screenshotFailures: false,
-  instances: [{ browser: 'chromium' as const, name }],
-  provider: chromium,
-});
+/**
+ * Browser mode in the shared test Chromium (vitest.browser.mjs); each project's instance needs
+ * a name of its own. --expose-gc: test/decode-loop.test.ts calls gc() to make the finalizer
+ * deterministic.
+ */
+const browser = (name: string) => chromiumBrowser(playwright, { name, args: ['--js-flags=--expose-gc'] });
 
 const crossOriginIsolation = {
   'Cross-Origin-Opener-Policy': 'same-origin',

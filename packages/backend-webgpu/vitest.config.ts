@@ -19,11 +19,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
+import { chromiumBrowser } from '../../vitest.browser.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
 const mesa = join(root, '.cache', 'mesa');
-const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // Mesa complains on every device creation without a valid XDG_RUNTIME_DIR.
 const xdg = mkdtempSync(join(tmpdir(), 'llama-ops-xdg-'));
 const gpuTests = ['test/gpu.test.ts', 'test/conformance.test.ts'];
@@ -91,26 +91,8 @@ export default defineConfig({
           name: 'browser',
           include: gpuTests,
           provide: { expectF16: false, conformanceRuns: 4, conformanceCases: 'first-of-each-group' },
-          browser: {
-            enabled: true,
-            headless: true,
-            screenshotFailures: false,
-            instances: [{ browser: 'chromium' }],
-            provider: playwright({
-              launchOptions: {
-                executablePath: chromium,
-                args: [
-                  '--no-sandbox',
-                  '--enable-unsafe-webgpu',
-                  '--disable-quic',
-                  '--no-first-run',
-                  '--disable-background-networking',
-                  '--disable-component-update',
-                  '--disable-sync',
-                ],
-              },
-            }),
-          },
+          // The shared test Chromium (vitest.browser.mjs), with WebGPU on.
+          browser: chromiumBrowser(playwright, { args: ['--enable-unsafe-webgpu'] }),
         },
       },
     ],

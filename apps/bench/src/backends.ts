@@ -5,7 +5,7 @@
  * `await backend.sync()` as the barrier, outputs disposed every call. "JS in, JS out" rows
  * time upload + op + read back instead (js-io.ts).
  */
-import type { Backend, Tensor } from '@llama-ops/core';
+import { BUILTIN_BACKENDS, type Backend, type BuiltinBackendName, type Tensor } from '@llama-ops/core';
 import { reasonOf, withTimeout, type Contender, type RowSession } from './contender.js';
 import { jsIoSession } from './js-io.js';
 import { isSoftwareAdapter, sharedGpu, SOFTWARE_ADAPTER_LABEL, type SharedGpu } from './gpu.js';
@@ -14,8 +14,11 @@ import type { BenchRow, BenchSize, RowInputs } from './rows.js';
 
 type Core = typeof import('@llama-ops/core');
 
-/** The backends runBench knows by default, best first. */
-export const BACKEND_NAMES = ['cpu', 'wasm', 'webgpu'] as const;
+/**
+ * The backends runBench knows by default: core's built-ins (its one table of names and
+ * priorities), measured lowest priority first (cpu, wasm, webgpu).
+ */
+export const BACKEND_NAMES: readonly BuiltinBackendName[] = [...BUILTIN_BACKENDS].sort((a, b) => a.priority - b.priority).map((b) => b.name);
 
 /** The backends measured by default on each row set: every one on `default`, webgpu on `gpu`. */
 export function defaultBackends(size: BenchSize): string[] {
@@ -28,14 +31,19 @@ interface BackendModule {
 }
 
 /**
- * The backend packages, imported on demand. Literal specifiers (not a variable) so a bundler
- * (the device kit's esbuild bundle) includes them; tsup keeps them external.
+ * The built-in backend packages, imported on demand. Literal specifiers (not a variable) so a
+ * bundler (the device kit's esbuild bundle) includes them; tsup keeps them external.
  */
-const PACKAGES: Record<string, { name: string; load: () => Promise<BackendModule> }> = {
-  cpu: { name: '@llama-ops/backend-cpu', load: () => import('@llama-ops/backend-cpu') },
-  wasm: { name: '@llama-ops/backend-wasm', load: () => import('@llama-ops/backend-wasm') },
-  webgpu: { name: '@llama-ops/backend-webgpu', load: () => import('@llama-ops/backend-webgpu') as Promise<BackendModule> },
+const LOADERS: Record<BuiltinBackendName, () => Promise<BackendModule>> = {
+  cpu: () => import('@llama-ops/backend-cpu'),
+  wasm: () => import('@llama-ops/backend-wasm'),
+  webgpu: () => import('@llama-ops/backend-webgpu') as Promise<BackendModule>,
 };
+
+/** Each built-in's package (name from core's table) and loader. */
+const PACKAGES: Record<string, { name: string; load: () => Promise<BackendModule> }> = Object.fromEntries(
+  BUILTIN_BACKENDS.map((b) => [b.name, { name: b.package, load: LOADERS[b.name] }]),
+);
 
 /** Backend start-up longer than this is treated as unavailable (a GPU adapter request can hang). */
 const START_TIMEOUT_MS = 60_000;

@@ -53,6 +53,7 @@ const kernels: KernelBackend<Float32Array> = {
     const { headDim, headDimV, scale, causal, window, softcap, mask } = p;
     const group = headsQ / headsKV;
     const scores = new Float64Array(seqKV);
+    const acc = new Float64Array(headDimV); // f64: sums of huge values (3e38) must not overflow
     for (let b = 0; b < batch; b++)
       for (let i = 0; i < seqQ; i++)
         for (let h = 0; h < headsQ; h++) {
@@ -73,7 +74,8 @@ const kernels: KernelBackend<Float32Array> = {
               if (mask) {
                 const mb = p.maskBatch > 1 ? b : 0;
                 const mh = p.maskHeads > 1 ? h : 0;
-                s += mask[((mb * p.maskHeads + mh) * seqQ + i) * seqKV + j];
+                const m = mask[((mb * p.maskHeads + mh) * seqQ + i) * seqKV + j];
+                s = m <= -1e30 ? -Infinity : s + m; // SPEC: masks <= -1e30 (finfo.min) mask
               }
             }
             scores[j] = s;
@@ -83,16 +85,18 @@ const kernels: KernelBackend<Float32Array> = {
           if (sink > max) max = sink;
           const oo = ((b * seqQ + i) * headsQ + h) * headDimV;
           out.fill(0, oo, oo + headDimV);
-          if (max === -Infinity) continue; // no visible key: zeros, never NaN
+          // No visible key, or a sink of +Infinity taking all the weight: zeros, never NaN.
+          if (max === -Infinity || (sink === Infinity && !Number.isNaN(max))) continue;
           let denom = Math.exp(sink - max);
+          acc.fill(0);
           for (let j = 0; j < seqKV; j++) {
             if (scores[j] === -Infinity) continue;
             const w = Math.exp(scores[j] - max);
             denom += w;
             const vo = ((b * seqKV + j) * headsKV + g) * headDimV;
-            for (let d = 0; d < headDimV; d++) out[oo + d] += w * v[vo + d];
+            for (let d = 0; d < headDimV; d++) acc[d] += w * v[vo + d];
           }
-          for (let d = 0; d < headDimV; d++) out[oo + d] /= denom;
+          for (let d = 0; d < headDimV; d++) out[oo + d] = acc[d] / denom;
         }
   },
 };

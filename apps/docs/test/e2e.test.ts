@@ -18,13 +18,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, extname, join, normalize, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TOLERANCES } from '@llama-ops/conformance/testing';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumLaunchOptions } from '../../../vitest.browser.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, '.vitepress', 'dist');
 const shots = join(root, 'test', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -87,19 +88,8 @@ beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
   server = await serve(dist);
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--enable-unsafe-webgpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  // The shared test Chromium (vitest.browser.mjs), with WebGPU on.
+  browser = await chromium.launch({ ...chromiumLaunchOptions(['--enable-unsafe-webgpu']), headless: true });
   context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
 });
 
@@ -218,7 +208,7 @@ describe('every page renders without errors', () => {
 });
 
 describe('playground', () => {
-  const TOLERANCE = { rmsnorm: 1e-5, rope: 2e-6, gqa: 1e-4 } as const;
+  const TOLERANCE = TOLERANCES.f32; // SPEC.md's f32 coefficients, from the conformance kit
 
   it('runs every op on wasm, webgpu and cpu within tolerance of the float64 reference', async () => {
     const page = await context.newPage();

@@ -11,8 +11,9 @@
  *
  * Per block, two heads of the group at a time (2-row register blocking: every K and V
  * element loaded feeds two rows): scores, 2 rows x 4 keys per pass over d (8 independent
- * accumulators); softcap (tanh) then the additive mask; the block max; one rescale of the
- * running state if the max grew (one `Math.exp` per row and block); `p = exp(s - m)` with
+ * accumulators); softcap (tanh) then the additive mask, whose values <= -1e30 read as -Inf
+ * (SPEC: finfo.min fills are masks; one compare in the mask branch); the block max; one
+ * rescale of the running state if the max grew (one `Math.exp` per row and block); `p = exp(s - m)` with
  * a fast polynomial exp (the only per-score exp); `acc += p V`, 2 rows x 4 keys per pass
  * over dv. Running max, denominator, accumulators are float64. A sink starts the row as
  * `m = sink, l = exp(0) = 1`: it joins the running max and the denominator only. A row
@@ -38,6 +39,8 @@ import { scratchF64, scratchI32 } from './scratch.js';
 const BLOCK_KEYS = 128;
 /** Rows (queries x group heads) per tile: K/V blocks are reused by this many rows. */
 const TILE_ROWS = 32;
+/** Mask values at or below this count as masked, as -Inf (SPEC.md "Range and special values"). */
+const MASKED_AT = -1e30;
 
 export function gqa(p: GqaKernelParams<CpuStorage>): void {
   const { q, k, v, out, mask, maskBatch, maskHeads, sinks, batch, seqQ, seqKV, headsQ, headsKV } = p;
@@ -267,7 +270,11 @@ function update(
     for (let x = a; x < e; x++) {
       let sc = S[sOff + x];
       if (softcap > 0) sc = softcap * Math.tanh(sc * capInv);
-      if (mask !== null) sc += mask[mo + x];
+      if (mask !== null) {
+        // SPEC: mask values <= -1e30 (finfo.min fills) count as masked, so a row masked this way is zeros.
+        const mv = mask[mo + x];
+        sc = mv <= MASKED_AT ? -Infinity : sc + mv;
+      }
       S[sOff + x] = sc;
       if (sc > mx) mx = sc;
       else if (sc !== sc) nan = true;

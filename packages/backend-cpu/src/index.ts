@@ -59,6 +59,8 @@ export function createCpuKernels(): KernelBackend<CpuStorage> {
  * const be = await createBackend();
  * const y = rmsnorm(be.tensor(x, [rows, hidden]), be.tensor(w, [hidden]));
  * console.log(await y.read());
+ * @throws ValueError for any option key (the cpu backend takes none yet, so `{ threads: 2 }`
+ *   is a mistake, not a request it could ignore) and for an `options` that is not an object.
  */
 export async function createBackend(options: CpuBackendOptions = {}): Promise<Backend> {
   checkBackendOptions('cpu.createBackend', options, {});

@@ -1,8 +1,12 @@
 /**
- * The cpu kernels against small float64 brute-force references written here, through
- * core's public ops (so core's defaults and validation are exercised too). The shared
+ * The cpu kernels against the conformance kit's float64 reference
+ * (`@llama-ops/conformance/reference`) on small hand-picked cases, through core's public ops
+ * (so core's defaults and validation are exercised too); inputs from the kit's seeded
+ * generator and errors by its measure (`@llama-ops/conformance/testing`). The shared
  * conformance kit (test/conformance.test.ts) covers the full case matrix.
  */
+import { referenceAddRmsnorm, referenceGqa, referenceRmsnorm, referenceRope } from '@llama-ops/conformance/reference';
+import { maxRelError, randomArray } from '@llama-ops/conformance/testing';
 import { addRmsnorm, createKVCache, gqa, rmsnorm, rope, type Backend, type Tensor } from '@llama-ops/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createBackend } from '../src/index.js';
@@ -12,80 +16,38 @@ beforeAll(async () => {
   be = await createBackend();
 });
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randn(n: number, seed: number, amp = 1): Float32Array {
-  const r = rng(seed);
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = (r() * 2 - 1) * amp;
-  return a;
-}
-
-/** Worst |got - want| / max(1, |scaleOf(i)|), with NaN counted as Infinity. */
-function worstError(got: Float32Array, want: ArrayLike<number>, scaleOf: (i: number) => number): number {
-  expect(got.length).toBe(want.length);
-  let worst = 0;
-  for (let i = 0; i < got.length; i++) {
-    const e = Math.abs(got[i] - want[i]) / Math.max(1, Math.abs(scaleOf(i)));
-    worst = Math.max(worst, Number.isNaN(e) ? Infinity : e);
-  }
-  return worst;
-}
-
-function refRmsnorm(h: ArrayLike<number>, w: ArrayLike<number>, hidden: number, eps: number, offset: number): Float64Array {
-  const y = new Float64Array(h.length);
-  for (let o = 0; o < h.length; o += hidden) {
-    let ss = 0;
-    for (let i = 0; i < hidden; i++) ss += h[o + i] * h[o + i];
-    const inv = 1 / Math.sqrt(ss / hidden + eps);
-    for (let i = 0; i < hidden; i++) y[o + i] = h[o + i] * inv * (w[i] + offset);
-  }
-  return y;
-}
-
 describe('rmsnorm', () => {
   it.each([
     { rows: 3, hidden: 8, eps: 1e-6, weightOffset: 0 },
     { rows: 5, hidden: 13, eps: 1e-5, weightOffset: 0 },
     { rows: 2, hidden: 67, eps: 1e-6, weightOffset: 1 },
   ])('matches the f64 reference: $rows x $hidden, eps $eps, weightOffset $weightOffset', async ({ rows, hidden, eps, weightOffset }) => {
-    const x = randn(rows * hidden, 1, 3);
-    const w = randn(hidden, 2);
+    const x = randomArray(rows * hidden, 1, 3);
+    const w = randomArray(hidden, 2);
     const y = await rmsnorm(be.tensor(x, [rows, hidden]), be.tensor(w, [hidden]), { eps, weightOffset }).read();
-    const ref = refRmsnorm(x, w, hidden, eps, weightOffset);
-    expect(worstError(y, ref, (i) => ref[i])).toBeLessThanOrEqual(1e-5);
+    const ref = referenceRmsnorm(x, [rows, hidden], w, { eps, weightOffset });
+    expect(maxRelError(y, ref)).toBeLessThanOrEqual(1e-5);
   });
 
   it('residual option adds before normalising, without returning the sum', async () => {
     const [rows, hidden] = [4, 30];
-    const x = randn(rows * hidden, 3);
-    const r = randn(rows * hidden, 4);
-    const w = randn(hidden, 5);
+    const x = randomArray(rows * hidden, 3);
+    const r = randomArray(rows * hidden, 4);
+    const w = randomArray(hidden, 5);
     const y = await rmsnorm(be.tensor(x, [rows, hidden]), be.tensor(w, [hidden]), { residual: be.tensor(r, [rows, hidden]) }).read();
-    const h = Array.from(x, (xi, i) => xi + r[i]);
-    const ref = refRmsnorm(h, w, hidden, 1e-6, 0);
-    expect(worstError(y, ref, (i) => ref[i])).toBeLessThanOrEqual(1e-5);
+    const ref = referenceRmsnorm(x, [rows, hidden], w, { residual: r });
+    expect(maxRelError(y, ref)).toBeLessThanOrEqual(1e-5);
   });
 
   it('addRmsnorm returns y = rmsnorm(x + residual) and sum = x + residual', async () => {
     const [rows, hidden] = [3, 21];
-    const x = randn(rows * hidden, 6);
-    const r = randn(rows * hidden, 7);
-    const w = randn(hidden, 8);
+    const x = randomArray(rows * hidden, 6);
+    const r = randomArray(rows * hidden, 7);
+    const w = randomArray(hidden, 8);
     const out = addRmsnorm(be.tensor(x, [rows, hidden]), be.tensor(r, [rows, hidden]), be.tensor(w, [hidden]), { weightOffset: 1 });
-    const h = Array.from(x, (xi, i) => xi + r[i]);
-    const ref = refRmsnorm(h, w, hidden, 1e-6, 1);
-    expect(worstError(await out.y.read(), ref, (i) => ref[i])).toBeLessThanOrEqual(1e-5);
-    expect(worstError(await out.sum.read(), h, (i) => h[i])).toBeLessThanOrEqual(1e-7);
+    const ref = referenceAddRmsnorm(x, r, [rows, hidden], w, { weightOffset: 1 });
+    expect(maxRelError(await out.y.read(), ref.y)).toBeLessThanOrEqual(1e-5);
+    expect(maxRelError(await out.sum.read(), ref.sum)).toBeLessThanOrEqual(1e-7);
   });
 
   it('does not overflow for |h| = 1e18 (sum of squares far above float32 range)', async () => {
@@ -93,35 +55,11 @@ describe('rmsnorm', () => {
     const x = new Float32Array(hidden).map((_, i) => (i % 2 ? 1e18 : -7e17));
     const w = new Float32Array(hidden).fill(0.5);
     const y = await rmsnorm(be.tensor(x, [1, hidden]), be.tensor(w, [hidden])).read();
-    const ref = refRmsnorm(x, w, hidden, 1e-6, 0);
+    const ref = referenceRmsnorm(x, [1, hidden], w);
     expect(y.every(Number.isFinite)).toBe(true);
-    expect(worstError(y, ref, (i) => ref[i])).toBeLessThanOrEqual(1e-5);
+    expect(maxRelError(y, ref)).toBeLessThanOrEqual(1e-5);
   });
 });
-
-function refRope(
-  x: Float32Array,
-  [batch, seq, heads, headDim]: number[],
-  positionOf: (b: number, s: number) => number,
-  theta: number,
-  rotaryDim: number,
-  interleaved: boolean,
-): Float64Array {
-  const y = Float64Array.from(x);
-  const half = rotaryDim / 2;
-  for (let b = 0; b < batch; b++)
-    for (let s = 0; s < seq; s++)
-      for (let h = 0; h < heads; h++) {
-        const base = ((b * seq + s) * heads + h) * headDim;
-        for (let i = 0; i < half; i++) {
-          const angle = positionOf(b, s) * theta ** ((-2 * i) / rotaryDim);
-          const [ia, ib] = interleaved ? [base + 2 * i, base + 2 * i + 1] : [base + i, base + i + half];
-          y[ia] = x[ia] * Math.cos(angle) - x[ib] * Math.sin(angle);
-          y[ib] = x[ib] * Math.cos(angle) + x[ia] * Math.sin(angle);
-        }
-      }
-  return y;
-}
 
 describe('rope', () => {
   it.each([
@@ -131,23 +69,23 @@ describe('rope', () => {
     { interleaved: true, rotaryDim: 10 },
   ])('rotates pairs (interleaved $interleaved, rotaryDim $rotaryDim of 16) from a start offset', async ({ interleaved, rotaryDim }) => {
     const shape = [2, 5, 3, 16];
-    const x = randn(2 * 5 * 3 * 16, 9, 2);
+    const x = randomArray(2 * 5 * 3 * 16, 9, 2);
     const y = await rope(be.tensor(x, shape), { positions: 7, theta: 10000, rotaryDim, interleaved }).read();
-    const ref = refRope(x, shape, (_b, s) => 7 + s, 10000, rotaryDim, interleaved);
-    expect(worstError(y, ref, (i) => x[i])).toBeLessThanOrEqual(2e-6);
+    const ref = referenceRope(x, shape, { positions: 7, theta: 10000, rotaryDim, interleaved });
+    expect(maxRelError(y, ref, x)).toBeLessThanOrEqual(2e-6);
     // Dims past rotaryDim pass through unchanged.
     for (let i = 0; i < x.length; i++) if (i % 16 >= rotaryDim) expect(y[i]).toBe(x[i]);
   });
 
   it('uses explicit per-token positions and works in place (large positions)', async () => {
     const shape = [2, 3, 2, 8];
-    const x = randn(2 * 3 * 2 * 8, 10);
+    const x = randomArray(2 * 3 * 2 * 8, 10);
     const positions = Int32Array.from([0, 5, 131072, 3, 1000000, 2]);
     const t = be.tensor(x, shape);
     const r = rope(t, { positions, theta: 500000, rotaryDim: 6, inPlace: true });
     expect(r).toBe(t);
-    const ref = refRope(x, shape, (b, s) => positions[b * 3 + s], 500000, 6, false);
-    expect(worstError(await t.read(), ref, (i) => x[i])).toBeLessThanOrEqual(2e-6);
+    const ref = referenceRope(x, shape, { positions, theta: 500000, rotaryDim: 6 });
+    expect(maxRelError(await t.read(), ref, x)).toBeLessThanOrEqual(2e-6);
   });
 });
 
@@ -169,61 +107,12 @@ interface GqaCase {
   sinks?: boolean;
 }
 
-function refGqa(
-  c: GqaCase,
-  q: Float32Array,
-  k: Float32Array,
-  v: Float32Array,
-  mask: Float32Array | null,
-  sinks: Float32Array | null,
-): Float64Array {
-  const { batch, seqQ, seqKV, Hq, Hkv, d } = c;
-  const dv = c.dv ?? d;
-  const causal = c.causal ?? true;
-  const scale = c.scale ?? 1 / Math.sqrt(d);
-  const out = new Float64Array(batch * seqQ * Hq * dv);
-  for (let b = 0; b < batch; b++) {
-    const len = c.kvLength?.[b] ?? seqKV;
-    const off = c.queryOffset?.[b] ?? len - seqQ;
-    for (let i = 0; i < seqQ; i++)
-      for (let h = 0; h < Hq; h++) {
-        const g = Math.floor(h / (Hq / Hkv));
-        const p = off + i;
-        const scores: Array<[number, number]> = [];
-        for (let j = 0; j < len; j++) {
-          if (causal && j > p) continue;
-          if (c.window && j <= p - c.window) continue;
-          let s = 0;
-          for (let t = 0; t < d; t++) s += q[((b * seqQ + i) * Hq + h) * d + t] * k[((b * seqKV + j) * Hkv + g) * d + t];
-          s *= scale;
-          if (c.softcap) s = c.softcap * Math.tanh(s / c.softcap);
-          if (mask && c.mask) {
-            const [mb, mh] = c.mask;
-            s += mask[(((mb === 1 ? 0 : b) * mh + (mh === 1 ? 0 : h)) * seqQ + i) * seqKV + j];
-          }
-          scores.push([j, s]);
-        }
-        if (scores.length === 0) continue;
-        const sink = sinks ? sinks[h] : -Infinity;
-        const m = Math.max(sink, ...scores.map((e) => e[1]));
-        if (m === -Infinity) continue;
-        let den = sinks ? Math.exp(sink - m) : 0;
-        for (const [, s] of scores) den += Math.exp(s - m);
-        for (const [j, s] of scores) {
-          const pj = Math.exp(s - m) / den;
-          for (let t = 0; t < dv; t++) out[((b * seqQ + i) * Hq + h) * dv + t] += pj * v[((b * seqKV + j) * Hkv + g) * dv + t];
-        }
-      }
-  }
-  return out;
-}
-
 async function runGqa(c: GqaCase, seed: number): Promise<{ got: Float32Array; want: Float64Array; vMax: number }> {
   const { batch, seqQ, seqKV, Hq, Hkv, d } = c;
   const dv = c.dv ?? d;
-  const q = randn(batch * seqQ * Hq * d, seed, 2);
-  const k = randn(batch * seqKV * Hkv * d, seed + 1, 2);
-  const v = randn(batch * seqKV * Hkv * dv, seed + 2, 3);
+  const q = randomArray(batch * seqQ * Hq * d, seed, 2);
+  const k = randomArray(batch * seqKV * Hkv * d, seed + 1, 2);
+  const v = randomArray(batch * seqKV * Hkv * dv, seed + 2, 3);
   // Entries past kvLength are garbage a kernel must never read.
   for (let b = 0; b < batch; b++) {
     const len = c.kvLength?.[b] ?? seqKV;
@@ -233,26 +122,27 @@ async function runGqa(c: GqaCase, seed: number): Promise<{ got: Float32Array; wa
   let mask: Float32Array | null = null;
   let maskT: Tensor | undefined;
   if (c.mask) {
-    mask = randn(c.mask[0] * c.mask[1] * seqQ * seqKV, seed + 3, 2);
+    mask = randomArray(c.mask[0] * c.mask[1] * seqQ * seqKV, seed + 3, 2);
     mask.forEach((_, i) => {
       if (i % 7 === 3) mask![i] = -Infinity;
     });
     maskT = be.tensor(mask, [c.mask[0], c.mask[1], seqQ, seqKV]);
   }
-  const sinks = c.sinks ? randn(Hq, seed + 4, 3) : null;
+  const sinks = c.sinks ? randomArray(Hq, seed + 4, 3) : null;
+  const options = { causal: c.causal, kvLength: c.kvLength, queryOffset: c.queryOffset, window: c.window, softcap: c.softcap, scale: c.scale };
   const o = gqa(be.tensor(q, [batch, seqQ, Hq, d]), be.tensor(k, [batch, seqKV, Hkv, d]), be.tensor(v, [batch, seqKV, Hkv, dv]), {
-    causal: c.causal,
-    kvLength: c.kvLength,
-    queryOffset: c.queryOffset,
-    window: c.window,
-    softcap: c.softcap,
-    scale: c.scale,
+    ...options,
     mask: maskT,
     sinks: sinks ? be.tensor(sinks, [Hq]) : undefined,
   });
   let vMax = 0;
   for (const x of v) if (Number.isFinite(x)) vMax = Math.max(vMax, Math.abs(x));
-  return { got: await o.read(), want: refGqa(c, q, k, v, mask, sinks), vMax };
+  const want = referenceGqa(q, k, v, { q: [batch, seqQ, Hq, d], k: [batch, seqKV, Hkv, d], v: [batch, seqKV, Hkv, dv] }, {
+    ...options,
+    mask: mask && c.mask ? { data: mask, shape: [c.mask[0], c.mask[1], seqQ, seqKV] } : undefined,
+    sinks: sinks ?? undefined,
+  });
+  return { got: await o.read(), want, vMax };
 }
 
 describe('gqa', () => {
@@ -279,7 +169,7 @@ describe('gqa', () => {
   it.each(cases)('%s matches the f64 reference', async (_name, c) => {
     const { got, want, vMax } = await runGqa(c, 11);
     expect(got.every(Number.isFinite)).toBe(true);
-    expect(worstError(got, want, () => vMax)).toBeLessThanOrEqual(1e-4);
+    expect(maxRelError(got, want, vMax)).toBeLessThanOrEqual(1e-4);
   });
 
   it('a query row with no visible key is all zeros', async () => {
@@ -290,9 +180,9 @@ describe('gqa', () => {
 
   it('a NaN in a visible key makes exactly the rows that see it NaN', async () => {
     const [seq, Hq, d] = [200, 4, 4];
-    const k = randn(seq * d, 21);
+    const k = randomArray(seq * d, 21);
     k[150 * d + 1] = NaN;
-    const o = await gqa(be.tensor(randn(seq * Hq * d, 20), [1, seq, Hq, d]), be.tensor(k, [1, seq, 1, d]), be.tensor(randn(seq * d, 22), [1, seq, 1, d])).read();
+    const o = await gqa(be.tensor(randomArray(seq * Hq * d, 20), [1, seq, Hq, d]), be.tensor(k, [1, seq, 1, d]), be.tensor(randomArray(seq * d, 22), [1, seq, 1, d])).read();
     for (let i = 0; i < seq; i++) {
       const row = Array.from(o.subarray(i * Hq * d, (i + 1) * Hq * d));
       expect(row.every(i < 150 ? Number.isFinite : Number.isNaN)).toBe(true);
@@ -304,11 +194,32 @@ describe('gqa', () => {
     const mask = new Float32Array(seqQ * seqKV).fill(-Infinity);
     mask[3] = 0; // row 1 sees key 0 only
     const v = Float32Array.from([1, 2, 3, 4, 5, 6]);
-    const o = gqa(be.tensor(randn(seqQ * 2, 1), [1, seqQ, 1, 2]), be.tensor(randn(seqKV * 2, 2), [1, seqKV, 1, 2]), be.tensor(v, [1, seqKV, 1, 2]), {
+    const o = gqa(be.tensor(randomArray(seqQ * 2, 1), [1, seqQ, 1, 2]), be.tensor(randomArray(seqKV * 2, 2), [1, seqKV, 1, 2]), be.tensor(v, [1, seqKV, 1, 2]), {
       causal: false,
       mask: be.tensor(mask, [1, 1, seqQ, seqKV]),
     });
     expect(Array.from(await o.read())).toEqual([0, 0, 1, 2]);
+  });
+
+  it('mask values <= -1e30 count as masked (SPEC): finfo.min on every key gives zeros, on all but one key that value; -1e30 masks in decode too', async () => {
+    const FINFO_MIN = -3.4028234663852886e38;
+    const [seqQ, seqKV] = [3, 3];
+    const mask = new Float32Array(seqQ * seqKV).fill(FINFO_MIN);
+    mask[3] = 0; // row 1 sees key 0 only
+    mask[6 + 2] = 0.5; // row 2: key 2, and key 1 at exactly -1e30
+    mask[6 + 1] = -1e30;
+    const v = Float32Array.from([1, 2, 3, 4, 5, 6]);
+    const o = gqa(be.tensor(randomArray(seqQ * 2, 1), [1, seqQ, 1, 2]), be.tensor(randomArray(seqKV * 2, 2), [1, seqKV, 1, 2]), be.tensor(v, [1, seqKV, 1, 2]), {
+      causal: false,
+      mask: be.tensor(mask, [1, 1, seqQ, seqKV]),
+    });
+    expect(Array.from(await o.read())).toEqual([0, 0, 1, 2, 5, 6]);
+    // Decode with a softcap (the softcap + mask branch), every key at finfo.min: zeros.
+    const d = gqa(be.tensor(randomArray(4, 3), [1, 1, 2, 2]), be.tensor(randomArray(10, 4), [1, 5, 1, 2]), be.tensor(randomArray(10, 5), [1, 5, 1, 2]), {
+      softcap: 30,
+      mask: be.tensor(new Float32Array(5).fill(FINFO_MIN), [1, 1, 1, 5]),
+    });
+    expect(Array.from(await d.read())).toEqual([0, 0, 0, 0]);
   });
 });
 
@@ -329,7 +240,7 @@ describe('memory and copy', () => {
     const b = be.empty([n]);
     expect((await b.read()).every((x) => x === 0)).toBe(true);
     b.dispose();
-    const data = randn(n, 12);
+    const data = randomArray(n, 12);
     const c = be.tensor(data, [n]);
     expect(await c.read()).toEqual(data);
   });

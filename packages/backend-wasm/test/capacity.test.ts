@@ -5,7 +5,7 @@
  * with `maxMemoryBytes` so that "full" is a few MiB, not 4 GiB.
  */
 import { referenceGqa, referenceRope } from '@llama-ops/conformance/reference';
-import { gqa, rope, type Backend, type Tensor } from '@llama-ops/core';
+import { addRmsnorm, createKVCache, gqa, rope, type Backend, type Tensor } from '@llama-ops/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBackend } from '../dist/index.js';
 import { maxRelError, random } from './util.js';
@@ -107,6 +107,49 @@ describe.each([1, 2])('a full wasm memory (%i thread(s))', (threads) => {
     const small2 = await run(small[0], small[1], small[2], 1, 3).read();
     expect(maxRelError(small2, referenceGqa(small[0], small[1], small[2], { q: [1, 1, 4, 8], k: [1, 3, 1, 8], v: [1, 3, 1, 8] }), 1)).toBeLessThanOrEqual(1e-4);
     expect(await witness.read()).toEqual(before);
+  });
+
+  it('addRmsnorm whose second output does not fit frees the first, names addRmsnorm, and works once tensors are disposed', async () => {
+    be = await createBackend({ threads, maxMemoryBytes: 8 * MiB });
+    const base = heapOf(be).bytesInUse; // the backend's own blocks
+    const shape = [64, 1024]; // 256 KiB per output
+    const x = be.tensor(random(65536, 10), shape);
+    const r = be.tensor(random(65536, 11), shape);
+    const w = be.tensor(random(1024, 12), [1024]);
+    const held = fill(be, [65536, 1024, 16]);
+    hole(held, 65536); // room for y, not for sum
+    const live = be.memory();
+    const inUse = heapOf(be).bytesInUse;
+    expect(() => addRmsnorm(x, r, w)).toThrow(expect.objectContaining({ code: 'E_CAPACITY', op: 'addRmsnorm' }));
+    expect(be.memory()).toEqual(live);
+    expect(heapOf(be).bytesInUse).toBe(inUse);
+    for (const t of held.slice(0, 3)) t.dispose();
+    const { y, sum } = addRmsnorm(x, r, w);
+    expect((await sum.read())[0]).toBeCloseTo((await x.read())[0] + (await r.read())[0], 5);
+    y.dispose();
+    sum.dispose();
+    for (const t of [x, r, w, ...held.slice(3)]) t.dispose();
+    expect(be.memory()).toMatchObject({ tensors: 0, bytes: 0 });
+    expect(heapOf(be).bytesInUse).toBe(base);
+  });
+
+  it('createKVCache whose v does not fit frees k, names createKVCache, and live bytes return to zero after the user disposes', async () => {
+    be = await createBackend({ threads, maxMemoryBytes: 8 * MiB });
+    const base = heapOf(be).bytesInUse; // the backend's own blocks
+    const held = fill(be, [65536, 1024, 16]);
+    hole(held, 65536); // room for k (256 KiB), not for v
+    const live = be.memory();
+    const inUse = heapOf(be).bytesInUse;
+    const options = { batch: 1, capacity: 1024, kvHeads: 1, headDim: 64 };
+    expect(() => createKVCache(be, options)).toThrow(expect.objectContaining({ code: 'E_CAPACITY', op: 'createKVCache' }));
+    expect(be.memory()).toEqual(live);
+    expect(heapOf(be).bytesInUse).toBe(inUse);
+    for (const t of held) t.dispose();
+    expect(be.memory()).toMatchObject({ tensors: 0, bytes: 0 });
+    expect(heapOf(be).bytesInUse).toBe(base);
+    const cache = createKVCache(be, options);
+    cache.append(be.tensor(random(64, 13), [1, 1, 1, 64]), be.tensor(random(64, 14), [1, 1, 1, 64]));
+    expect(cache.length).toBe(1);
   });
 
   it('an f16 op whose staging blocks do not fit frees the ones it made', async () => {

@@ -27,6 +27,7 @@ export type Bug =
   | 'empty-row-nan' // a row with no visible key yields NaN (0 / 0)
   | 'rmsnorm-f32-sum' // accumulates squares in float32 without scaling: overflows for |x| ~ 1e18
   | 'rmsnorm-eps-outside' // 1 / (sqrt(mean) + eps)
+  | 'rmsnorm-zero-row-zeros' // guards 0 / 0: an all-zero row gives zeros even with eps 0 (SPEC says NaN)
   | 'gqa-throws' // the kernel throws
   // Bugs that other parameters can hide (kit.test.ts names the cases that catch each):
   | 'kvLength-max' // uses the largest kvLength for every batch
@@ -42,6 +43,9 @@ export type Bug =
   | 'mask-by-kv-head' // indexes the mask's head dim with the KV head
   | 'mask-row-stride-kvLength' // strides mask rows by kvLength[b] instead of seqKV
   | 'decode-mask-broadcast' // a seqQ = 1 fast path that reads every mask as [1, 1, 1, seqKV]
+  // SPEC.md "Range and special values" (the extremes family):
+  | 'mask-min-as-value' // adds finfo.min-like mask values as numbers instead of masking (a fully masked row averages its values)
+  | 'sink-inf-nan' // a +Inf sink becomes exp(Inf - Inf) = NaN instead of zeros
   | 'rope-positions-transposed' // with explicit positions, reads token (b, s) from row s * batch + b
   | 'rope-positions-batch-0'; // with explicit positions, uses batch 0's positions for every batch
 
@@ -52,7 +56,24 @@ interface Store {
 
 const toHalf = (x: number) => float16BitsToFloat32(float32ToFloat16Bits(x));
 
-export function createJsBackend(options: { bug?: Bug; dtypes?: DType[] } = {}): Backend {
+/** Options of {@link createJsBackend}. */
+export interface JsBackendOptions {
+  bug?: Bug;
+  dtypes?: DType[];
+  /**
+   * Read subnormal inputs as zero in rmsnorm and gqa, as a GPU may (SPEC allows it; storage
+   * keeps them). Not a bug: the kit must pass a backend that flushes and one that does not.
+   */
+  flushSubnormals?: boolean;
+}
+
+/** A store whose subnormal values read as zero (a copy; null stays null). */
+function flushed<S extends Store | null>(s: S): S {
+  if (s === null) return s;
+  return { ...s, data: s.data.map((x) => (Math.abs(x) < 1.1754943508222875e-38 ? 0 : x)) };
+}
+
+export function createJsBackend(options: JsBackendOptions = {}): Backend {
   const bug = options.bug;
   const put = (s: Store, i: number, x: number) => {
     s.data[i] = s.dtype === 'f16' ? toHalf(x) : x;
@@ -72,7 +93,8 @@ export function createJsBackend(options: { bug?: Bug; dtypes?: DType[] } = {}): 
         for (let i = 0; i < hidden; i++) ss += h[i] * h[i];
       }
       const inv = bug === 'rmsnorm-eps-outside' ? 1 / (Math.sqrt(ss / hidden) + p.eps) : 1 / Math.sqrt(ss / hidden + p.eps);
-      for (let i = 0; i < hidden; i++) put(p.out, o + i, h[i] * inv * (p.weight.data[i] + p.weightOffset));
+      const guarded = bug === 'rmsnorm-zero-row-zeros' && ss / hidden + p.eps === 0 ? 0 : inv;
+      for (let i = 0; i < hidden; i++) put(p.out, o + i, h[i] * guarded * (p.weight.data[i] + p.weightOffset));
     }
   }
 
@@ -141,12 +163,14 @@ export function createJsBackend(options: { bug?: Bug; dtypes?: DType[] } = {}): 
             for (let d = 0; d < D; d++) dot += p.q.data[qo + d] * p.k.data[ko + d];
             let s = p.scale * dot;
             const mo = p.mask ? ((mb * p.maskHeads + mh) * Sq + i) * maskRow + j : -1;
+            // SPEC: mask values <= -1e30 count as masked (-Inf).
+            const mv = p.mask ? (p.mask.data[mo] <= -1e30 && bug !== 'mask-min-as-value' ? -Infinity : p.mask.data[mo]) : 0;
             if (bug === 'softcap-after-mask') {
-              if (p.mask) s += p.mask.data[mo];
+              s += mv;
               if (p.softcap > 0) s = p.softcap * Math.tanh(s / p.softcap);
             } else {
               if (p.softcap > 0) s = p.softcap * Math.tanh(s / p.softcap);
-              if (p.mask) s += p.mask.data[mo];
+              s += mv;
             }
             if (!vis) s = -Infinity;
             scores[j] = s;
@@ -156,7 +180,8 @@ export function createJsBackend(options: { bug?: Bug; dtypes?: DType[] } = {}): 
           const acc = new Float64Array(Dv);
           const sinkHead = bug === 'sinks-by-kv-head' ? kvh : bug === 'sinks-first-head' ? 0 : h;
           const sink = p.sinks && bug !== 'softmax-without-sinks' ? p.sinks.data[sinkHead] : -Infinity;
-          if (m === -Infinity && bug !== 'empty-row-nan') {
+          // A row with no visible key, or whose sink is +Inf (all weight on the sink, which has no value): zeros.
+          if ((m === -Infinity && bug !== 'empty-row-nan') || (sink === Infinity && bug !== 'sink-inf-nan' && !Number.isNaN(m))) {
             for (let d = 0; d < Dv; d++) put(p.out, oo + d, 0);
             continue;
           }
@@ -183,9 +208,11 @@ export function createJsBackend(options: { bug?: Bug; dtypes?: DType[] } = {}): 
     read: async (s, size) => s.data.slice(0, size),
     free: () => {},
     copy: (p) => p.dst.data.set(p.src.data.subarray(p.srcOffset, p.srcOffset + p.count), p.dstOffset),
-    rmsnorm,
+    rmsnorm: options.flushSubnormals ? (p) => rmsnorm({ ...p, x: flushed(p.x), residual: flushed(p.residual), weight: flushed(p.weight) }) : rmsnorm,
     rope,
-    gqa,
+    gqa: options.flushSubnormals
+      ? (p) => gqa({ ...p, q: flushed(p.q), k: flushed(p.k), v: flushed(p.v), mask: flushed(p.mask), sinks: flushed(p.sinks) })
+      : gqa,
   };
   return defineBackend(kernels);
 }

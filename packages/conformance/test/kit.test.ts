@@ -54,7 +54,7 @@ describe('the kit on a correct JS backend', () => {
   it('the fixed suite has the size and coverage the README promises', () => {
     const all = listCases();
     expect(all.length).toBeGreaterThanOrEqual(150);
-    expect(all.length).toBeLessThanOrEqual(300);
+    expect(all.length).toBeLessThanOrEqual(330);
     const ids = all.map((c) => c.id);
     for (const must of [
       'rope/inPlace/half',
@@ -67,6 +67,10 @@ describe('the kit on a correct JS backend', () => {
       'gqa/sinks/decode',
       'kvcache/garbage/after-reset',
       'rmsnorm/magnitude/1e18',
+      'rmsnorm/extremes/eps0-zero-row',
+      'gqa/extremes/mask-finfo-min-all',
+      'gqa/extremes/v-3e38-decode',
+      'kvcache/extremes/v-near-max',
     ]) {
       expect(ids).toContain(must);
     }
@@ -114,7 +118,11 @@ describe('the kit fails a subtly wrong backend with a meaningful message', () =>
     // sinks of -30 are negligible and an empty row stays zeros: those still pass
     expect(ids).not.toContain('gqa/sinks/negative-large');
     expect(ids).not.toContain('gqa/noVisibleKey/empty-cache-sinks');
-    expect(f.every((r) => r.id.startsWith('gqa/sinks/') || r.id === 'gqa/views/packed-sinks-prefill')).toBe(true);
+    // ... and so do the extremes cases with sinks: a +Inf sink (zeros with it, the plain softmax
+    // without it) and the subnormal case's sinks of ~0 (read as 0: exp(0) = 1 in the denominator)
+    expect(ids).toEqual(expect.arrayContaining(['gqa/extremes/sinks-inf', 'gqa/extremes/subnormal']));
+    const withSinks = (id: string) => id.startsWith('gqa/sinks/') || id === 'gqa/views/packed-sinks-prefill' || id === 'gqa/extremes/sinks-inf' || id === 'gqa/extremes/subnormal';
+    expect(ids.filter((id) => !withSinks(id))).toEqual([]);
   });
 
   it('window off by one (p - window <= j)', async () => {
@@ -248,5 +256,41 @@ describe('the kit catches bugs that other parameters used to hide', () => {
   ])('per-batch rope positions: %s fails %j', async (bug, ids) => {
     const f = await failuresWith(bug, ['rope']);
     expect(f.map((r) => r.id)).toEqual(expect.arrayContaining(ids));
+  });
+});
+
+describe('the extremes family (SPEC.md "Range and special values") catches what it is for', () => {
+  it.each<[Bug, string[]]>([
+    ['mask-min-as-value', ['gqa/extremes/mask-finfo-min-all', 'gqa/extremes/mask-finfo-min-partial']],
+    ['sink-inf-nan', ['gqa/extremes/sinks-inf']],
+    ['rmsnorm-f32-sum', ['rmsnorm/extremes/near-max', 'rmsnorm/extremes/near-max-d4096', 'addRmsnorm/extremes/near-max']],
+  ])('%s fails %j', async (bug, ids) => {
+    const f = await failuresWith(bug, ['rmsnorm', 'addRmsnorm', 'gqa']);
+    expect(f.map((r) => r.id)).toEqual(expect.arrayContaining(ids));
+  });
+
+  it('subnormal inputs: a backend that flushes them to zero and one that keeps them both pass every extremes case', async () => {
+    for (const flushSubnormals of [true, false]) {
+      const be = createJsBackend({ flushSubnormals });
+      const failed = [];
+      for (const c of listCases({ group: 'extremes' })) {
+        const r = await runCase(be, c);
+        if (!r.pass) failed.push(r.message);
+      }
+      be.dispose();
+      expect(failed, `flushSubnormals ${flushSubnormals}`).toEqual([]);
+    }
+    // ... and the subnormal cases really hold subnormals.
+    const sub = (x: number) => x !== 0 && Math.abs(x) < 1.1754943508222875e-38;
+    for (const id of ['rmsnorm/extremes/subnormal', 'addRmsnorm/extremes/subnormal', 'gqa/extremes/subnormal']) {
+      const inputs = listCases({ group: 'extremes' }).find((c) => c.id === id)!.build() as unknown as Record<string, unknown>;
+      expect(Object.values(inputs).some((t) => t instanceof Float32Array && t.some(sub)), id).toBe(true);
+    }
+  });
+
+  it('a backend that guards 0 / 0 (zeros for an all-zero row with eps 0) fails exactly the two eps 0 zero-row cases: an expected NaN must be NaN', async () => {
+    const f = await failuresWith('rmsnorm-zero-row-zeros', ['rmsnorm', 'addRmsnorm']);
+    expect(f.map((r) => r.id).sort()).toEqual(['addRmsnorm/extremes/eps0-zero-sum', 'rmsnorm/extremes/eps0-zero-row']);
+    expect(f[0].message).toContain('expected NaN');
   });
 });

@@ -78,6 +78,37 @@ describe('referenceGqa', () => {
   });
 });
 
+describe('SPEC.md "Range and special values" in the reference', () => {
+  const s2 = { q: [1, 1, 1, 1], k: [1, 2, 1, 1], v: [1, 2, 1, 1] };
+  /** torch.finfo(torch.float32).min */
+  const FINFO_MIN = -3.4028234663852886e38;
+  it('mask values <= -1e30 are masked: every visible key at finfo.min gives zeros, one key at -1e30 gets no weight', () => {
+    // In float64, score + finfo.min is the same for both keys: without the rule this is the mean 3.
+    expect(Array.from(referenceGqa([1], [0, 1], [2, 4], s2, { mask: { data: [FINFO_MIN, FINFO_MIN], shape: [1, 1, 1, 2] } }))).toEqual([0]);
+    expect(Array.from(referenceGqa([1], [0, 1], [2, 4], s2, { mask: { data: [-1e30, 0], shape: [1, 1, 1, 2] } }))).toEqual([4]);
+    // -9e29 is a (huge) penalty, not a mask: score + -9e29 rounds to -9e29 for both keys.
+    expect(referenceGqa([1], [0, 1], [2, 4], s2, { mask: { data: [-9e29, -9e29], shape: [1, 1, 1, 2] } })[0]).toBe(3);
+  });
+  it('sinks[h] = +Infinity gives zeros for that head only', () => {
+    const y = referenceGqa([1, 1], [0, 1], [2, 4], { q: [1, 1, 2, 1], k: [1, 2, 1, 1], v: [1, 2, 1, 1] }, { scale: 1, sinks: [Infinity, -Infinity] });
+    expect(y[0]).toBe(0);
+    expect(y[1]).toBeCloseTo((2 + 4 * Math.E) / (1 + Math.E), 14);
+  });
+  it('RMSNorm with eps 0 on an all-zero row is NaN (0 / 0); with eps > 0 it is zeros', () => {
+    expect(Array.from(referenceRmsnorm([0, 0, 1, 1], [2, 2], [1, 1], { eps: 0 }))).toEqual([NaN, NaN, 1, 1]);
+    expect(Array.from(referenceRmsnorm([0, 0], [1, 2], [1, 1], { eps: 1e-6 }))).toEqual([0, 0]);
+  });
+  it('subnormal inputs read as zero (a backend may flush them)', () => {
+    const sub = 1e-39;
+    expect(Array.from(referenceRmsnorm([sub, -sub], [2], [1, 1], { eps: 1e-6 }))).toEqual([0, 0]);
+    expect(Array.from(referenceAddRmsnorm([sub, 1], [sub, 0], [2], [1, 1], { eps: 0 }).sum)).toEqual([0, 1]);
+    expect(referenceGqa([1], [0, 0], [sub, 4], s2)[0]).toBe(2);
+    expect(Array.from(referenceRope([sub, 1], [1, 1, 1, 2], { positions: 0 }))).toEqual([0, 1]);
+    // The smallest normal float32 is not subnormal.
+    expect(referenceRmsnorm([1.1754943508222875e-38, 0], [2], [1, 1], { eps: 0 })[0]).toBeCloseTo(Math.SQRT2, 14);
+  });
+});
+
 describe('roundToF16', () => {
   it('matches the exact per-value conversion on every kind of value', async () => {
     const { float16BitsToFloat32, float32ToFloat16Bits } = await import('@llama-ops/core');

@@ -99,7 +99,9 @@ export class Backend {
    * @param data - `shape`'s product of numbers, row-major: a `Float32Array` (copied as is), or
    *   any other numeric typed array or `number[]` (converted to float32). NaN and ±Infinity are
    *   kept; finite values beyond float32's range (|x| > 3.4028235e38) are rejected rather than
-   *   silently turned into Infinity, and so are non-numbers.
+   *   silently turned into Infinity, and so are non-numbers (`['1', 'x']`) and BigInt arrays.
+   *   A `Uint16Array` is read as numbers like any integer array, not as float16 bits (with
+   *   `dtype: 'f16'` too): widen half-float bits with `fromFloat16Array` first.
    * @param shape - dimensions, each a positive integer (at least one).
    * @throws ValueError when `data` is not `shape`'s product of numbers, or holds values float32 cannot hold.
    * @throws UnsupportedError when `options.dtype` is not in `capabilities.dtypes`.
@@ -301,6 +303,11 @@ export class Backend {
     this.kernels.dispose?.();
   }
 
+  /** @internal `options.dtype` of `op` checked against this backend (default `'f32'`). */
+  checkDType(op: string, dtype: unknown): DType {
+    return this.#resolveDType(op, dtype as DType | undefined);
+  }
+
   /** @internal A new owned, zero-filled tensor for `op` (an op's output, a cache). */
   allocate(op: string, shape: readonly number[], dtype: DType): Tensor {
     const storage = this.#allocating(op, () => this.kernels.allocate(shapeSize(shape), dtype));
@@ -380,7 +387,9 @@ export class Backend {
    * {@link CapacityError} that names `op` and counts the live tensors.
    */
   capacityError(op: string, cause: unknown): unknown {
-    const isCapacity = cause instanceof LlamaOpsError ? cause.code === 'E_CAPACITY' : cause instanceof RangeError;
+    // By code, not class: a backend package may carry its own copy of core, whose CapacityError is another class.
+    const code = cause instanceof Error ? (cause as { code?: unknown }).code : undefined;
+    const isCapacity = code === 'E_CAPACITY' || (code === undefined && cause instanceof RangeError && !(cause instanceof LlamaOpsError));
     if (!isCapacity) return cause;
     const { tensors, bytes } = this.memory();
     const detail = cause instanceof Error ? cause.message : String(cause);

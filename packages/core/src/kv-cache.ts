@@ -48,6 +48,9 @@ export interface KVCache {
  * const cache = createKVCache(be, { batch: 1, capacity: 2048, kvHeads: 8, headDim: 64 });
  * cache.append(kNew, vNew);
  * const o = gqa(q, cache.k, cache.v, { kvLength: cache.length });
+ * @throws ValueError for a misspelled option (naming the nearest known one) or a value that is not a positive integer.
+ * @throws UnsupportedError when `options.dtype` is not in the backend's `capabilities.dtypes`.
+ * @throws CapacityError (op `createKVCache`) when `k` or `v` does not fit; nothing stays allocated.
  */
 export function createKVCache(backend: Backend, options: KVCacheOptions): KVCache {
   const op = 'createKVCache';
@@ -61,8 +64,19 @@ export function createKVCache(backend: Backend, options: KVCacheOptions): KVCach
   const kvHeads = int('kvHeads');
   const headDim = int('headDim');
   const headDimV = options.headDimV === undefined ? headDim : int('headDimV');
-  const k = backend.empty([batch, capacity, kvHeads, headDim], { dtype: options.dtype });
-  const v = backend.empty([batch, capacity, kvHeads, headDimV], { dtype: options.dtype });
+  if (backend === null || typeof backend !== 'object' || typeof (backend as Partial<Backend>).allocate !== 'function') {
+    throw new ValueError({ op, argument: 'backend', expected: 'a Backend', actual: backend === null ? 'null' : typeof backend });
+  }
+  if (backend.disposed) throw new DisposedError({ op, argument: 'backend', hint: `the ${backend.name} backend was disposed` });
+  const dtype = backend.checkDType(op, options.dtype);
+  const k = backend.allocate(op, [batch, capacity, kvHeads, headDim], dtype);
+  let v: Tensor;
+  try {
+    v = backend.allocate(op, [batch, capacity, kvHeads, headDimV], dtype);
+  } catch (e) {
+    k.dispose(); // the caller never receives it: a failed createKVCache strands no memory
+    throw e;
+  }
   let length = 0;
   let disposed = false;
 

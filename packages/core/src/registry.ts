@@ -189,13 +189,19 @@ async function resolvePackage(pkg: string): Promise<Resolved> {
   return resolved;
 }
 
-/** Create from a factory; a rejection (or something that is not a Backend) becomes an attempt. */
-async function tryCreate(name: string, resolved: Resolved, options: Record<string, unknown> | undefined): Promise<Backend | BackendAttempt> {
+/**
+ * Create from a factory; a rejection (or something that is not a Backend) becomes an attempt.
+ * With `explicit` (one backend was asked for by name or package), a `ValueError` of the factory
+ * (a misspelled or mistyped option) is the caller's mistake, not an unavailable backend: it
+ * is rethrown as is.
+ */
+async function tryCreate(name: string, resolved: Resolved, options: Record<string, unknown> | undefined, explicit: boolean): Promise<Backend | BackendAttempt> {
   if (!resolved.factory) return resolved.missing as BackendAttempt;
   let result: unknown;
   try {
     result = await resolved.factory(options);
   } catch (err) {
+    if (explicit && (err as { code?: unknown } | null)?.code === 'E_VALUE') throw err;
     return { name, installed: true, reason: (err as Error)?.message ?? String(err) };
   }
   if (!isBackend(result)) return { name, installed: true, reason: 'createBackend() did not return a Backend (wrap the kernels with defineBackend)' };
@@ -243,13 +249,14 @@ function requestedPackage(request: BackendRequest): string | null {
  * that is not registered imports `@llama-ops/backend-<name>`; `{ package }` imports that
  * package (see {@link createBackend}).
  * @throws BackendUnavailableError listing each attempt and its reason.
- * @throws ValueError when `{ package }` is not a package name.
+ * @throws ValueError when `{ package }` is not a package name, or when the one backend asked for
+ *   (by name or package) rejects `options` (an unknown key or a value of the wrong type).
  */
 export async function selectBackend(request: BackendRequest = 'auto', options?: Record<string, unknown>): Promise<BackendSelection> {
   const pkg = requestedPackage(request);
   const attempts: BackendAttempt[] = [];
   if (pkg !== null) {
-    const result = await tryCreate(pkg, await resolvePackage(pkg), options);
+    const result = await tryCreate(pkg, await resolvePackage(pkg), options, true);
     if (isBackend(result)) return { backend: result, attempts };
     attempts.push(result);
     throw new BackendUnavailableError(
@@ -260,7 +267,7 @@ export async function selectBackend(request: BackendRequest = 'auto', options?: 
   const name = request as string;
   const names = name === 'auto' ? candidates() : [name];
   for (const n of names) {
-    const result = await tryCreate(n, await resolveName(n), options);
+    const result = await tryCreate(n, await resolveName(n), options, name !== 'auto');
     if (isBackend(result)) return { backend: result, attempts };
     attempts.push(result);
   }
@@ -288,12 +295,14 @@ const describeAttempts = (attempts: readonly BackendAttempt[]) =>
  * and must export `createBackend(options?)`; `options` are passed to it.
  * @example
  * const be = await createBackend('auto');
- * const cpu = await createBackend('cpu', { threads: 1 });
+ * const wasm = await createBackend('wasm', { threads: 1 });
  * const foo = await createBackend({ package: 'llama-ops-backend-foo' });
  * @throws BackendUnavailableError when no matching backend can be created here; its
  *   `attempts` say, per backend tried, why (`installed: false` and an `install` command
  *   when the package is missing).
- * @throws ValueError when `{ package }` is not a package name.
+ * @throws ValueError when `{ package }` is not a package name, or when the one backend asked for
+ *   (by name or package) rejects `options`, e.g. `createBackend('wasm', { thread: 1 })` (with
+ *   `'auto'`, a backend that rejects the options is one more failed attempt).
  */
 export async function createBackend(request: BackendRequest = 'auto', options?: Record<string, unknown>): Promise<Backend> {
   return (await selectBackend(request, options)).backend;
@@ -307,7 +316,7 @@ export async function listBackends(): Promise<BackendStatus[]> {
   const out: BackendStatus[] = [];
   for (const name of candidates()) {
     const priority = registry.get(name)?.priority ?? (isBuiltin(name) ? BUILTIN_PRIORITY[name] : 0);
-    const result = await tryCreate(name, await resolveName(name), undefined);
+    const result = await tryCreate(name, await resolveName(name), undefined, false);
     if (isBackend(result)) {
       out.push({ name, priority, installed: true, available: true, capabilities: result.capabilities });
       result.dispose();

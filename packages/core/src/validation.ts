@@ -130,7 +130,11 @@ export function checkOptions<T extends object>(op: string, options: T | undefine
     throw new ValueError({
       op,
       argument: `${argument}.${key}`,
-      expected: near ? `a known option (did you mean '${near}'?)` : `one of ${known.map((k) => `'${k}'`).join(', ')}`,
+      expected: near
+        ? `a known option (did you mean '${near}'?)`
+        : known.length === 0
+          ? `no options (${op} takes none)`
+          : `one of ${known.map((k) => `'${k}'`).join(', ')}`,
       actual: `unknown option '${key}'`,
     });
   }

@@ -4,7 +4,7 @@
  * and unreachable tensors are freed by the finalizer.
  */
 import { describe, expect, it } from 'vitest';
-import { CapacityError, addRmsnorm, gqa, rmsnorm, rope, type Tensor } from '../src/index.js';
+import { CapacityError, addRmsnorm, createKVCache, defineBackend, gqa, rmsnorm, rope, type Tensor } from '../src/index.js';
 import { createFakeBackend } from './fake-backend.js';
 
 describe('backend.scope', () => {
@@ -177,6 +177,60 @@ describe('failures strand no memory', () => {
     held.dispose();
     const y = rmsnorm(x, w);
     expect(y.disposed).toBe(false);
+  });
+
+  it('createKVCache whose v does not fit frees the k it allocated, names createKVCache, and works once tensors are disposed', () => {
+    const fake = createFakeBackend('fake', ['f32'], { maxLive: 3 });
+    const be = fake.backend;
+    const held = [be.tensor([1], [1]), be.tensor([2], [1])];
+    const live = be.memory();
+    let err: unknown;
+    try {
+      createKVCache(be, { batch: 1, capacity: 4, kvHeads: 1, headDim: 2 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(CapacityError);
+    expect((err as CapacityError).op).toBe('createKVCache');
+    expect(be.memory()).toEqual(live);
+    expect(fake.live).toBe(2);
+    held[0].dispose();
+    held[1].dispose();
+    expect(be.memory()).toEqual({ tensors: 0, bytes: 0 });
+    const cache = createKVCache(be, { batch: 1, capacity: 4, kvHeads: 1, headDim: 2 });
+    expect(be.memory().tensors).toBe(2);
+    cache.dispose();
+    expect(fake.live).toBe(0);
+  });
+
+  it('createKVCache on a disposed backend or with a dtype the backend lacks is a typed error, before anything is allocated', () => {
+    const fake = createFakeBackend();
+    expect(() => createKVCache(fake.backend, { batch: 1, capacity: 4, kvHeads: 1, headDim: 2, dtype: 'f16' })).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED', op: 'createKVCache' }));
+    expect(fake.live).toBe(0);
+    fake.backend.dispose();
+    expect(() => createKVCache(fake.backend, { batch: 1, capacity: 4, kvHeads: 1, headDim: 2 })).toThrow(expect.objectContaining({ code: 'E_DISPOSED', message: expect.stringContaining('the fake backend was disposed') }));
+  });
+
+  it("a backend's CapacityError from another copy of core (another class, same code) still becomes the user's op's CapacityError", () => {
+    const fake = createFakeBackend();
+    const foreign = Object.assign(new Error('wasm.alloc: memory expected at most 8 MiB'), { name: 'CapacityError', code: 'E_CAPACITY', op: 'wasm.alloc' });
+    const be = defineBackend({
+      ...fake.backend.kernels,
+      rope: () => {
+        throw foreign;
+      },
+    });
+    const x = be.tensor(new Float32Array(8), [1, 1, 2, 4]);
+    let err: unknown;
+    try {
+      rope(x);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(CapacityError);
+    expect(err).toMatchObject({ op: 'rope', argument: 'memory' });
+    expect((err as Error).message).toContain('wasm.alloc: memory expected at most 8 MiB');
+    expect(be.memory()).toMatchObject({ tensors: 1 });
   });
 
   it('be.empty past the backend\'s means is a CapacityError, also for a RangeError underneath', () => {

@@ -4,6 +4,7 @@ import {
   BackendUnavailableError,
   ValueError,
   backendPackageName,
+  checkBackendOptions,
   createBackend,
   listBackends,
   registerBackend,
@@ -179,5 +180,47 @@ describe('backend packages: createBackend(name) imports @llama-ops/backend-<name
       expect(err, JSON.stringify(bad)).toBeInstanceOf(ValueError);
       expect(err.message).toMatch(/^createBackend: package expected the npm name of an installed backend package/);
     }
+  });
+});
+
+describe('options of the backend asked for are checked, not turned into "unavailable"', () => {
+  it('createBackend(name, options) rejects a misspelled or mistyped option with the factory\'s ValueError', async () => {
+    registered.push('strict');
+    registerBackend('strict', async (options) => {
+      checkBackendOptions('strict.createBackend', options, { threads: 'number' });
+      return createFakeBackend('strict').backend;
+    });
+    const typo = await createBackend('strict', { thread: 1 }).catch((e) => e);
+    expect(typo).toBeInstanceOf(ValueError);
+    expect(typo).toMatchObject({ code: 'E_VALUE', op: 'strict.createBackend', argument: 'options.thread' });
+    expect(typo.message).toContain("did you mean 'threads'");
+    const wrongType = await selectBackend('strict', { threads: '2' }).catch((e) => e);
+    expect(wrongType).toMatchObject({ code: 'E_VALUE', argument: 'options.threads' });
+    expect((await createBackend('strict', { threads: 2 })).name).toBe('strict');
+  });
+
+  it("the built-in cpu backend, which takes no options, says so (by name; with 'auto' it is one more attempt)", async () => {
+    const err = await createBackend('cpu', { thread: 1 }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'E_VALUE', op: 'cpu.createBackend', argument: 'options.thread' });
+    expect(err.message).toContain('no options (cpu.createBackend takes none)');
+    expect(err.message).not.toContain('one of ,');
+  });
+
+  it("with 'auto', a backend that rejects the options is a failed attempt and the next one is tried", async () => {
+    registered.push('picky');
+    registerBackend('picky', async (options) => {
+      checkBackendOptions('picky.createBackend', options, {});
+      return createFakeBackend('picky').backend;
+    }, { priority: 1000 });
+    register('lenient', 999);
+    const { backend, attempts } = await selectBackend('auto', { threads: 1 });
+    expect(backend.name).toBe('lenient');
+    expect(attempts[0]).toMatchObject({ name: 'picky', installed: true, reason: expect.stringContaining('options.threads') });
+  });
+});
+
+describe('checkBackendOptions', () => {
+  it('a backend with no options names the key and says it takes none', () => {
+    expect(() => checkBackendOptions('x.createBackend', { a: 1 }, {})).toThrow('x.createBackend: options.a expected no options (x.createBackend takes none), got unknown option \'a\'');
   });
 });

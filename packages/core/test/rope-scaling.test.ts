@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkRopeScaling, ropeFrequencies, ropeTableForPositions, ropeTableForRange } from '../src/index.js';
+import { checkRopeScaling, rope, ropeFrequencies, ropeTableForPositions, ropeTableForRange } from '../src/index.js';
+import { createFakeBackend } from './fake-backend.js';
 
 const llama31 = { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8192 } as const;
 
@@ -105,5 +106,42 @@ describe('scaling configurations that would give non-finite tables are rejected'
   });
   it('a misspelled scaling field is a typed error naming it', () => {
     expect(() => checkRopeScaling({ type: 'yarn', factor: 4, originalMaxPositionEmbeddings: 4096, betafast: 16 }, 8)).toThrow(/did you mean 'betaFast'/);
+  });
+});
+
+describe('every accepted scaling gives finite cos/sin tables (parameters that would overflow are a ValueError)', () => {
+  const lr = { type: 'longrope', originalMaxPositionEmbeddings: 4096, maxPositionEmbeddings: 8192, shortFactor: [1, 1], longFactor: [1, 1] } as const;
+  const cases: Array<[string, unknown, number, RegExp]> = [
+    ['linear factor whose inverse overflows', { type: 'linear', factor: 1e-320 }, 0, /^rope: options\.scaling expected parameters whose inverse frequencies give finite angles.*invFreq\[0\] = Infinity/],
+    ['linear factor whose angle overflows at the largest position', { type: 'linear', factor: 1e-300 }, 2 ** 30, /invFreq\[0\] = 9\.99+e\+299/],
+    ['yarn factor whose inverse overflows', { type: 'yarn', factor: 1e-320, originalMaxPositionEmbeddings: 4096 }, 0, /options\.scaling expected/],
+    ['yarn betaFast that leaves no finite ramp', { type: 'yarn', factor: 4, originalMaxPositionEmbeddings: 4096, betaFast: 1e-320 }, 1, /options\.scaling expected/],
+    ['yarn attentionFactor past float32', { type: 'yarn', factor: 4, originalMaxPositionEmbeddings: 4096, attentionFactor: 1e39 }, 1, /options\.scaling\.attentionFactor expected an attention factor in \(0, 3\.4028235e\+38\]/],
+    ['yarn mscale ratio past float32', { type: 'yarn', factor: 4, originalMaxPositionEmbeddings: 4096, mscale: 1e308, mscaleAllDim: 1 }, 1, /options\.scaling expected an attention factor/],
+    ['longrope factor whose inverse overflows', { ...lr, shortFactor: [1e-320, 1] }, 1, /invFreq\[0\] = Infinity from \{ type: 'longrope'/],
+    ['longrope attentionFactor past float32', { ...lr, attentionFactor: 1e39 }, 1, /options\.scaling\.attentionFactor/],
+  ];
+  for (const [name, scaling, maxPosition, message] of cases) {
+    it(name, () => {
+      const s = checkRopeScaling(scaling, 4); // each parameter passes on its own
+      expect(() => ropeFrequencies(4, 10000, s, maxPosition)).toThrow(expect.objectContaining({ code: 'E_VALUE', op: 'rope', message: expect.stringMatching(message) }));
+    });
+  }
+  it('rope() refuses them before any kernel runs', () => {
+    const { backend } = createFakeBackend();
+    const x = backend.tensor(new Float32Array(8), [1, 1, 2, 4]);
+    expect(() => rope(x, { positions: 0, scaling: { type: 'linear', factor: 1e-320 } })).toThrow(expect.objectContaining({ code: 'E_VALUE', argument: 'options.scaling' }));
+    expect(backend.memory().tensors).toBe(1);
+  });
+  it('extreme but representable configurations stay accepted and finite', () => {
+    for (const [s, p] of [
+      [{ type: 'linear', factor: 1e-300 }, 1],
+      [{ type: 'dynamic', factor: 1e308, maxPositionEmbeddings: 1 }, 100],
+      [{ ...lr, originalMaxPositionEmbeddings: 2, maxPositionEmbeddings: 1e15 }, 1],
+    ] as const) {
+      const f = ropeFrequencies(4, 10000, checkRopeScaling(s, 4), p);
+      const t = ropeTableForRange(f, p, 1);
+      expect([...t.cos, ...t.sin].every(Number.isFinite)).toBe(true);
+    }
   });
 });

@@ -388,6 +388,8 @@ describe('data and shapes', () => {
   it('accepts integer typed arrays (converted to float32)', async () => {
     const { be } = setup();
     expect(Array.from(await be.tensor(new Int32Array([1, -2]), [2]).read())).toEqual([1, -2]);
+    // A Uint16Array is numbers, not float16 bits (0x3c00 is 15360, not 1.0).
+    expect(Array.from(await be.tensor(new Uint16Array([0x3c00]), [1]).read())).toEqual([15360]);
   });
   it('an op on a tensor of a disposed backend says the backend was disposed', () => {
     const { be, t } = setup();

@@ -1,4 +1,5 @@
 /** The fixed case suite. */
+import { extremesCases } from './extremes.js';
 import { gqaCases } from './gqa.js';
 import { kvcacheCases } from './kvcache.js';
 import { pathCases } from './paths.js';
@@ -7,9 +8,9 @@ import { ropeCases } from './rope.js';
 import type { CaseDType, CaseOp, ConformanceCase } from './types.js';
 import { viewCases } from './views.js';
 
-const families = [...rmsnormCases, ...ropeCases, ...gqaCases, ...kvcacheCases, ...pathCases];
+const families = [...rmsnormCases, ...ropeCases, ...gqaCases, ...kvcacheCases, ...pathCases, ...extremesCases];
 
-/** Every fixed case: the op families (rmsnorm, addRmsnorm, rope, gqa, kvcache), the kernel-path sizes, then the views family. */
+/** Every fixed case: the op families (rmsnorm, addRmsnorm, rope, gqa, kvcache), the kernel-path sizes, the extremes family (SPEC.md "Range and special values"), then the views family. */
 export const cases: readonly ConformanceCase[] = Object.freeze([...families, ...viewCases(families)]);
 
 {

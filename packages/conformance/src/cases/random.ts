@@ -120,8 +120,15 @@ function ropeCase(p: (typeof ropeArb extends fc.Arbitrary<infer T> ? T : never))
   });
 }
 
-const gqaArb = fc
-  .record({
+/**
+ * Shapes of random GQA cases. Most are small (up to 48 keys); two rarer classes reach the
+ * kernel paths only larger work selects (backend-wasm's `src/gqa.ts` thresholds):
+ * - `packed`: causal prefill of 16-48 query rows over 2-8 query heads per KV head, so each
+ *   K/V float is reused by >= 32 multiply-adds (the K/V packing copy), ragged per batch;
+ * - `bigDecode`: decode (one query row) over a cache whose visible K/V take >= 16 MiB and
+ *   >= 2 KV heads (block-major decode order), kvLength ragged per batch.
+ */
+const gqaSmallArb = fc.record({
     B: fc.integer({ min: 1, max: 3 }),
     Hkv: fc.integer({ min: 1, max: 4 }),
     group: fc.integer({ min: 1, max: 8 }),
@@ -141,14 +148,89 @@ const gqaArb = fc
     qkScale: fc.constantFrom(1, 1, 3),
     seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
   })
-  .map((p) => ({ ...p, Hq: p.Hkv * p.group, Sq: Math.min(p.SqMax, p.Skv + 2), Dv: p.dvSame ? p.D : p.Dv }));
+  .map((p) => ({ ...p, size: 'small' as 'small' | 'packed' | 'bigDecode', Hq: p.Hkv * p.group, Sq: Math.min(p.SqMax, p.Skv + 2), Dv: p.dvSame ? p.D : p.Dv }));
 
-function gqaCase(p: (typeof gqaArb extends fc.Arbitrary<infer T> ? T : never)): ConformanceCase {
-  return defineCase('gqa', 'random', describeParams(p), 'random gqa', () => {
+type GqaParams = typeof gqaSmallArb extends fc.Arbitrary<infer T> ? T : never;
+
+const gqaPackedArb = fc
+  .record({
+    B: fc.integer({ min: 1, max: 3 }),
+    Hkv: fc.integer({ min: 1, max: 2 }),
+    group: fc.integer({ min: 2, max: 8 }),
+    D: fc.constantFrom(16, 64, 72, 128),
+    Sq: fc.integer({ min: 16, max: 48 }),
+    extraKeys: fc.integer({ min: 0, max: 200 }),
+    ragged: fc.boolean(),
+    softcap: fc.option(fc.double({ min: 1, max: 60, noNaN: true }), { nil: undefined }),
+    seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+  })
+  .map(
+    (p): GqaParams => ({
+      ...p,
+      size: 'packed',
+      Hq: p.Hkv * p.group,
+      SqMax: p.Sq,
+      Skv: p.Sq + p.extraKeys,
+      Dv: p.D,
+      dvSame: true,
+      causal: true,
+      kvLengthMode: p.ragged ? 'perBatch' : 'default',
+      queryOffsetMode: 'default',
+      window: undefined,
+      mask: 'none',
+      sinks: false,
+      scale: undefined,
+      qkScale: 1,
+    }),
+  );
+
+/** Keys per batch so that the visible K/V (ragged down to 90%) take at least 16 MiB. */
+const BIG_DECODE_BYTES = 16 * 2 ** 20;
+
+const gqaBigDecodeArb = fc
+  .record({
+    B: fc.integer({ min: 1, max: 2 }),
+    Hkv: fc.integer({ min: 2, max: 4 }),
+    group: fc.integer({ min: 1, max: 8 }),
+    D: fc.constantFrom(64, 128),
+    extraKeys: fc.integer({ min: 0, max: 300 }),
+    ragged: fc.boolean(),
+    causal: fc.boolean(),
+    seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+  })
+  .map((p): GqaParams => {
+    const keys = Math.ceil(BIG_DECODE_BYTES / 0.9 / (p.B * p.Hkv * 2 * p.D * 4)) + p.extraKeys;
+    return {
+      ...p,
+      size: 'bigDecode',
+      Hq: p.Hkv * p.group,
+      Sq: 1,
+      SqMax: 1,
+      Skv: keys,
+      Dv: p.D,
+      dvSame: true,
+      kvLengthMode: p.ragged ? 'perBatch' : 'default',
+      queryOffsetMode: 'default',
+      window: undefined,
+      softcap: undefined,
+      mask: 'none',
+      sinks: false,
+      scale: undefined,
+      qkScale: 1,
+    };
+  });
+
+/** One in 20 random GQA cases is `packed`, one in 20 `bigDecode`. */
+const gqaArb = fc.oneof({ arbitrary: gqaSmallArb, weight: 18 }, { arbitrary: gqaPackedArb, weight: 1 }, { arbitrary: gqaBigDecodeArb, weight: 1 });
+
+function gqaCase(p: GqaParams): ConformanceCase {
+  return defineCase('gqa', 'random', describeParams(p), `random gqa (${p.size})`, () => {
     const rng = new Rng(p.seed ^ 0x5bd1e995);
     const options: GqaCaseInputs['options'] = { causal: p.causal };
-    if (p.kvLengthMode === 'scalar') options.kvLength = rng.int(0, p.Skv);
-    if (p.kvLengthMode === 'perBatch') options.kvLength = Array.from({ length: p.B }, () => rng.int(0, p.Skv));
+    // Ragged lengths of the larger classes stay large enough to keep their kernel path.
+    const minLength = p.size === 'packed' ? p.Sq : p.size === 'bigDecode' ? Math.ceil(p.Skv * 0.9) : 0;
+    if (p.kvLengthMode === 'scalar') options.kvLength = rng.int(minLength, p.Skv);
+    if (p.kvLengthMode === 'perBatch') options.kvLength = Array.from({ length: p.B }, () => rng.int(minLength, p.Skv));
     if (p.queryOffsetMode === 'scalar') options.queryOffset = rng.int(-3, p.Skv + 3);
     if (p.queryOffsetMode === 'perBatch') options.queryOffset = Array.from({ length: p.B }, () => rng.int(-3, p.Skv + 3));
     if (p.window !== undefined && p.causal) options.window = p.window;

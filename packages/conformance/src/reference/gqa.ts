@@ -9,7 +9,12 @@
  * with `m` the largest score (and sink), subtracted in float64. Keys at `j >= kvLength[b]` are
  * never read (they may hold NaN garbage). A row with no visible key (or whose visible scores
  * are all -Inf through the mask) is zeros. Query head `h` reads KV head `floor(h / (Hq / Hkv))`.
+ *
+ * SPEC.md "Range and special values": mask values `<= -1e30` count as masked (`-Inf`), so a
+ * row whose visible keys all hold `finfo(float32).min` is zeros; `sinks[h] = +Inf` gives zeros
+ * for head `h`; subnormal q, k, v, mask and sink values are read as zero.
  */
+import { flushSubnormals, MASKED_AT } from './range.js';
 
 /** Options of {@link referenceGqa}, as core's `GqaOptions` with plain arrays for mask/sinks. */
 export interface ReferenceGqaOptions {
@@ -55,6 +60,10 @@ export function referenceGqa(
   shapes: ReferenceGqaShapes,
   options: ReferenceGqaOptions = {},
 ): Float64Array {
+  q = flushSubnormals(q);
+  k = flushSubnormals(k);
+  v = flushSubnormals(v);
+  const sinks = options.sinks && flushSubnormals(options.sinks);
   const [B, Sq, Hq, D] = shapes.q;
   const [, Skv, Hkv] = shapes.k;
   const Dv = shapes.v[3];
@@ -66,7 +75,7 @@ export function referenceGqa(
   const softcap = options.softcap ?? 0;
   const kvLength = perBatch(options.kvLength, B, () => Skv);
   const queryOffset = perBatch(options.queryOffset, B, (b) => kvLength[b] - Sq);
-  const mask = options.mask;
+  const mask = options.mask && { data: flushSubnormals(options.mask.data), shape: options.mask.shape };
   const [mB, mH] = mask ? mask.shape : [1, 1];
 
   const out = new Float64Array(B * Sq * Hq * Dv);
@@ -90,7 +99,8 @@ export function referenceGqa(
           if (softcap > 0) s = softcap * Math.tanh(s / softcap);
           if (mask) {
             const mo = (((mB === 1 ? 0 : b) * mH + (mH === 1 ? 0 : h)) * Sq + i) * Skv + j;
-            s += mask.data[mo];
+            const mv = mask.data[mo];
+            s = mv <= MASKED_AT ? -Infinity : s + mv;
           }
           scores[j] = s;
           any = true;
@@ -99,8 +109,9 @@ export function referenceGqa(
         }
         const oo = ((b * Sq + i) * Hq + h) * Dv;
         if (!any || m === -Infinity) continue; // no visible key: zeros
-        if (options.sinks) m = Number.isNaN(m) ? m : Math.max(m, options.sinks[h]);
-        let denom = options.sinks ? Math.exp(options.sinks[h] - m) : 0;
+        if (sinks && sinks[h] === Infinity && !Number.isNaN(m)) continue; // all weight on the sink, which has no value: zeros (a NaN score still makes the row NaN)
+        if (sinks) m = Number.isNaN(m) ? m : Math.max(m, sinks[h]);
+        let denom = sinks ? Math.exp(sinks[h] - m) : 0;
         for (let j = 0; j < kvLength[b]; j++) if (visible[j]) denom += Math.exp(scores[j] - m);
         for (let j = 0; j < kvLength[b]; j++) {
           if (!visible[j]) continue;

@@ -13,3 +13,4 @@ export {
   type ReferenceRopeOptions,
 } from './rope.js';
 export { referenceGqa, type ReferenceGqaOptions, type ReferenceGqaShapes } from './gqa.js';
+export { F32_MIN_NORMAL, flushSubnormals, MASKED_AT } from './range.js';

@@ -7,8 +7,11 @@
  * Every step is IEEE float64, so `|h|` up to ~1e150 squares without overflow and the
  * Inf/NaN behaviour is the formula's own: a row holding an Inf has `mean(h^2) = Inf`, so
  * its Inf element becomes `Inf / Inf = NaN` and its finite elements `finite / Inf = 0`;
- * a NaN anywhere in a row makes the whole row NaN.
+ * a NaN anywhere in a row makes the whole row NaN. With `eps = 0` an all-zero row is
+ * `0 / 0 = NaN` (SPEC.md "Range and special values"). Subnormal inputs (x, residual, weight)
+ * are read as zero, as a backend that flushes them computes.
  */
+import { flushSubnormals } from './range.js';
 
 /** Options of {@link referenceRmsnorm}, as core's `RmsnormOptions`. */
 export interface ReferenceRmsnormOptions {
@@ -59,6 +62,9 @@ export function referenceAddRmsnorm(
 ): ReferenceAddRmsnormResult {
   const hidden = check(x, shape, weight);
   if (residual && residual.length !== x.length) throw new RangeError('referenceRmsnorm: residual must be shaped like x');
+  x = flushSubnormals(x);
+  residual = residual && flushSubnormals(residual);
+  weight = flushSubnormals(weight);
   const eps = options.eps ?? 1e-6;
   const weightOffset = options.weightOffset ?? 0;
   const rows = x.length / hidden;

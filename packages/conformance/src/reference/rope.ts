@@ -15,6 +15,7 @@
  * Dims `[rotaryDim, headDim)` pass through unchanged.
  */
 import type { RopeScaling } from '@llama-ops/core';
+import { flushSubnormals } from './range.js';
 
 /** Options of {@link referenceRope}, as core's `RopeOptions` (without `inPlace`). */
 export interface ReferenceRopeOptions {
@@ -182,6 +183,7 @@ export function referenceRope(x: ArrayLike<number>, shape: readonly number[], op
   if (shape.length !== 4) throw new RangeError('referenceRope: x must be [batch, seq, heads, headDim]');
   const [batch, seq, heads, headDim] = shape;
   if (x.length !== batch * seq * heads * headDim) throw new RangeError('referenceRope: x does not match shape');
+  x = flushSubnormals(x); // SPEC.md: subnormal inputs are checked as if they were zero
   const rotaryDim = options.rotaryDim ?? headDim;
   const theta = options.theta ?? 10000;
   const half = rotaryDim / 2;

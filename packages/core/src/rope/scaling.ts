@@ -231,8 +231,56 @@ function yarnMscale(scale: number, mscale = 1): number {
  * @param theta - the base.
  * @param scaling - a validated scaling (see {@link checkRopeScaling}).
  * @param maxPosition - the largest position of the call (dynamic and LongRoPE depend on it).
+ * @throws ValueError when the configuration would give non-finite cos/sin tables: an inverse
+ *   frequency (or its angle at `maxPosition`) that is not finite, or an attention factor
+ *   beyond float32's range (e.g. a `factor` so small that `1 / factor` overflows).
  */
 export function ropeFrequencies(rotaryDim: number, theta: number, scaling: RopeScaling, maxPosition: number): RopeFrequencies {
+  return checkFinite(computeFrequencies(rotaryDim, theta, scaling, maxPosition), scaling, maxPosition);
+}
+
+const F32_MAX = 3.4028234663852886e38;
+
+/**
+ * Every accepted configuration gives finite cos/sin tables: finite inverse frequencies whose
+ * angle at `maxPosition` is finite, and an attention factor float32 can hold. Parameters that
+ * pass their own checks but break this together (a `factor` or LongRoPE factor so small that
+ * `1 / factor` overflows, an attention factor beyond float32's range) are a ValueError naming
+ * the scaling, never Inf/NaN outputs.
+ */
+function checkFinite(freq: RopeFrequencies, scaling: RopeScaling, maxPosition: number): RopeFrequencies {
+  const argument = scaling.type === 'default' ? 'options.theta' : 'options.scaling';
+  const af = freq.attentionFactor;
+  if (!(af > 0) || !Number.isFinite(Math.fround(af))) {
+    const explicit = 'attentionFactor' in scaling && scaling.attentionFactor !== undefined;
+    throw new ValueError({
+      op: OP,
+      argument: explicit ? 'options.scaling.attentionFactor' : 'options.scaling',
+      expected: `an attention factor in (0, ${F32_MAX.toPrecision(8)}] (the float32 cos/sin tables are multiplied by it)`,
+      actual: explicit ? String(af) : `${af}, the ${scaling.type} attention factor of ${describeScaling(scaling)}`,
+    });
+  }
+  const inv = freq.invFreq;
+  for (let i = 0; i < inv.length; i++) {
+    const v = inv[i];
+    if (!Number.isFinite(v) || !Number.isFinite(v * Math.max(maxPosition, 1))) {
+      throw new ValueError({
+        op: OP,
+        argument,
+        expected: `parameters whose inverse frequencies give finite angles up to position ${maxPosition}`,
+        actual: `invFreq[${i}] = ${v} from ${describeScaling(scaling)}`,
+      });
+    }
+  }
+  return freq;
+}
+
+function describeScaling(scaling: RopeScaling): string {
+  const fields = Object.entries(scaling).map(([k, v]) => `${k}: ${Array.isArray(v) ? `[${v.join(', ')}]` : typeof v === 'string' ? `'${v}'` : String(v)}`);
+  return `{ ${fields.join(', ')} }`;
+}
+
+function computeFrequencies(rotaryDim: number, theta: number, scaling: RopeScaling, maxPosition: number): RopeFrequencies {
   const pairs = rotaryDim / 2;
   const base = `${rotaryDim}|${theta}`;
   switch (scaling.type) {
