@@ -14,6 +14,8 @@
  * - gqa tiles of < 16 rows (4 dims in the lanes: decode) and >= 16 rows (transposed Q: prefill);
  * - gqa K/V packed (gqaPack) then tiles on the pool: gqa/paths/prefill-40-32x8x64 (and f16);
  * - gqa block-major decode on the pool: gqa/paths/decode-8x8x128-2048 (and f16);
+ * - gqa decode on the pool with a group's query heads split across tiles (headChunks > 1):
+ *   gqa/paths/decode-mqa-32x1x64-640;
  * - widen on the pool (f16 K/V of 2M elements): gqa/paths/decode-8x8x128-2048/f16.
  */
 import type { Backend } from '@llama-ops/core';
@@ -60,6 +62,7 @@ describe('the quick probe reaches every kernel path (2 threads, default threshol
       'gqa/paths/prefill-40-32x8x64/f16',
     ]);
     expect(reached((r) => gqa(r) && r.pooled && r.detail?.blockMajor === true)).toEqual(['gqa/paths/decode-8x8x128-2048', 'gqa/paths/decode-8x8x128-2048/f16']);
+    expect(reached((r) => gqa(r) && r.pooled && (r.detail?.headChunks ?? 1) > 1)).toEqual(['gqa/paths/decode-mqa-32x1x64-640']);
     expect(reached((r) => r.kernel === 'widen' && r.pooled)).toEqual(['gqa/paths/decode-8x8x128-2048/f16']);
   });
 });

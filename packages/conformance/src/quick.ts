@@ -50,6 +50,7 @@ export const QUICK_CASE_IDS: readonly string[] = Object.freeze([
   'gqa/noVisibleKey/before-cache',
   'gqa/paths/prefill-40-32x8x64',
   'gqa/paths/decode-8x8x128-2048',
+  'gqa/paths/decode-mqa-32x1x64-640',
   'kvcache/decoder/chunked-prefill',
   'gqa/views/packed-prefill-causal-16',
   'rope/views/packed-headDim-d64-interleaved',

@@ -13,6 +13,9 @@
  * - decode 8/8/128 over 2048 keys: 2048 · 8 · 256 · 4 B = 16 MiB of K/V, the
  *   BLOCK_MAJOR_MIN_BYTES of the block-major decode; 252 µs of work, tiles on the pool; in
  *   f16 its 2 × 2M-element K/V widening runs on the pool too;
+ * - MQA decode 32/1/64 over 640 keys: 640 · 32 · 128 · 0.06 ns = 157 µs on the pool with a
+ *   single KV head, so the group's 32 query heads are split into chunks of 8 (tiles start at
+ *   a head inside the group: headChunks > 1), one per thread and more;
  * - causal prefill 40 at 32/8/64: 40 · 40 · 32 · 128 / 2 multiply-adds · 0.06 ns = 197 µs of
  *   work on the pool, K/V packed (gqaPack), 5 tiles of 32 rows (8 queries × 4 heads: the
  *   transposed-Q score kernel) per KV head.
@@ -119,6 +122,14 @@ const prefillThreaded = defineCase(
   () => gridGqa('gqa/paths/prefill-40-32x8x64', { B: 1, Sq: 40, Skv: 40, Hq: 32, Hkv: 8, D: 64 }),
 );
 
+const decodeSplitHeads = defineCase(
+  'gqa',
+  'paths',
+  'decode-mqa-32x1x64-640',
+  'MQA decode 32/1/64 over 640 keys: threaded, the 32 query heads of the one KV head split across tiles',
+  () => gridGqa('gqa/paths/decode-mqa-32x1x64-640', { B: 1, Sq: 1, Skv: 640, Hq: 32, Hkv: 1, D: 64 }),
+);
+
 const decodeRaggedBatch = defineCase(
   'gqa',
   'paths',
@@ -133,6 +144,7 @@ export const pathCases: readonly ConformanceCase[] = [
   ropeThreaded,
   decodeLong,
   prefillThreaded,
+  decodeSplitHeads,
   decodeRaggedBatch,
   f16Variant(decodeLong),
   f16Variant(prefillThreaded),
