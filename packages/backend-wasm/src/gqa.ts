@@ -205,5 +205,5 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>): void {
 
   if (pack) rt.run('gqaPack', p.batch * p.headsKV, packFloats * 0.1, 1);
 
-  rt.run('gqa', units, workNs, perCall);
+  rt.run('gqa', units, workNs, perCall, rt.trace ? { blockMajor, packed: pack, tileRows: rows, headChunks } : undefined);
 }

@@ -9,6 +9,16 @@ import type { ThreadPool } from './pool.js';
 
 export type KernelFn = (params: number, start: number, end: number, thread: number) => void;
 
+/** One kernel run, as {@link Runtime.trace} sees it (tests: which paths a workload reaches). */
+export interface KernelRun {
+  kernel: KernelName;
+  units: number;
+  /** Ran on the worker pool (else on the calling thread alone). */
+  pooled: boolean;
+  /** What the driver chose, where it passes it (gqa: blockMajor, packed, tileRows, headChunks). */
+  detail?: Readonly<Record<string, number | boolean>>;
+}
+
 /**
  * Default estimated single-thread time (ns) below which a kernel runs on the calling
  * thread only: waking the pool costs ~26 µs in Node, and a split must win that back.
@@ -26,6 +36,8 @@ export class Runtime {
   readonly #minParallelNs: number;
   #scratch = 0;
   #scratchBytes = 0;
+  /** @internal Called with every kernel run while set (tests and diagnostics). */
+  trace: ((run: KernelRun) => void) | null = null;
 
   constructor(heap: WasmHeap, fns: readonly KernelFn[], pool: ThreadPool | null, minParallelNs = DEFAULT_MIN_PARALLEL_NS) {
     this.heap = heap;
@@ -68,11 +80,14 @@ export class Runtime {
    * Run `kernel` over units `[0, units)`: on the pool when there is one and the
    * estimated single-thread time `workNs` pays for it, else on this thread.
    * @param chunk - units per grab on the pool (default: ~8 grabs per thread).
+   * @param detail - the driver's choices, for {@link Runtime.trace} (pass it only while tracing).
    */
-  run(kernel: KernelName, units: number, workNs: number, chunk?: number): void {
+  run(kernel: KernelName, units: number, workNs: number, chunk?: number, detail?: KernelRun['detail']): void {
     if (units <= 0) return;
     const op = KERNEL_NAMES.indexOf(kernel);
-    if (this.pool && this.parallel(units, workNs)) {
+    const pooled = this.pool !== null && this.parallel(units, workNs);
+    if (this.trace) this.trace({ kernel, units, pooled, detail });
+    if (this.pool && pooled) {
       const c = chunk ?? Math.max(1, Math.floor(units / (this.threads * 8)));
       this.pool.run(op, this.params, units, c);
     } else {

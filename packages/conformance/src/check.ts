@@ -42,13 +42,14 @@ const fmt = (x: number) => (Number.isFinite(x) ? String(Number(x.toPrecision(9))
 
 /**
  * Compare `actual` with `reference` element by element.
- * @param bound - the allowed absolute error of element `i`.
+ * @param bound - the allowed absolute error: of element `i` (a function), per element (an
+ *   array: the fastest way for large outputs), or one for every element (a number).
  * @param label - what the output is, e.g. `gqa output`; `shape` names coordinates in messages.
  */
 export function compare(
   actual: ArrayLike<number>,
   reference: ArrayLike<number>,
-  bound: (i: number) => number,
+  bound: ((i: number) => number) | ArrayLike<number> | number,
   label: string,
   shape: readonly number[],
 ): Comparison {
@@ -62,6 +63,10 @@ export function compare(
       message: `${label}: ${actual.length} values read back, ${reference.length} expected`,
     };
   }
+  const boundAt: (i: number) => number =
+    typeof bound === 'function' ? bound : typeof bound === 'number' ? () => bound : (i: number) => bound[i];
+  const fixed = typeof bound === 'number' ? bound : 0;
+  const perElement = typeof bound === 'object' ? bound : null;
   let maxError = 0;
   let worstIndex = -1;
   let worstRatio = -1;
@@ -71,7 +76,9 @@ export function compare(
   for (let i = 0; i < reference.length; i++) {
     const a = actual[i];
     const r = reference[i];
-    const tol = bound(i);
+    // Arrays and numbers in the loop itself (no call per element: compare is called with
+    // many different closures, so a call here is not inlined).
+    const tol = perElement !== null ? perElement[i] : typeof bound === 'number' ? fixed : boundAt(i);
     let ratio: number;
     if (Number.isNaN(r)) {
       ratio = Number.isNaN(a) ? 0 : Infinity;
@@ -97,7 +104,7 @@ export function compare(
   }
   if (firstMismatch >= 0) {
     worstIndex = firstMismatch;
-    worstBound = bound(firstMismatch);
+    worstBound = boundAt(firstMismatch);
   }
   const pass = failures === 0;
   let message: string;

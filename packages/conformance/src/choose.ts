@@ -8,7 +8,9 @@
  */
 import { BackendUnavailableError, backendCandidates, selectBackend, type Backend, type BackendAttempt } from '@llama-ops/core';
 import { listCases } from './cases/index.js';
-import { runQuick } from './quick.js';
+import { quickCases, runQuick } from './quick.js';
+import { CaseMemo } from './run-case.js';
+import type { ConformanceCase } from './cases/types.js';
 import { defaultVerdictStore, verdictKey, type Verdict, type VerdictStore } from './verdicts.js';
 
 /** A backend to try: a registry name (`'webgpu'`, a registered or installed third-party name), or a factory. */
@@ -89,12 +91,18 @@ export async function chooseBackend(options: ChooseBackendOptions = {}): Promise
   const store = options.cache === false ? null : options.cache === true || options.cache === undefined ? await defaultVerdictStore() : options.cache;
   const candidates = options.candidates ?? backendCandidates();
   const report: ChooseReportEntry[] = [];
+  // Inputs and references built for one candidate's probe serve the next ones.
+  const memo = new CaseMemo();
   for (const candidate of candidates) {
     const name = typeof candidate === 'string' ? candidate : candidate.name;
     const t0 = performance.now();
     let backend: Backend;
     try {
-      backend = typeof candidate === 'string' ? (await selectBackend(candidate)).backend : await candidate.create();
+      const loading = typeof candidate === 'string' ? selectBackend(candidate).then((s) => s.backend) : candidate.create();
+      // Loading a backend (wasm compilation, worker start-up, a GPU adapter) mostly waits:
+      // build the probe's inputs and references meanwhile.
+      if (verify === 'quick') await prepareWhile(loading, memo);
+      backend = await loading;
     } catch (err) {
       report.push({ name, ok: false, reason: loadFailure(err), ms: performance.now() - t0, cases: 0 });
       continue;
@@ -111,7 +119,7 @@ export async function chooseBackend(options: ChooseBackendOptions = {}): Promise
       verdict = cached;
       entryCached = true;
     } else {
-      const result = await runQuick(backend, verify === 'full' ? { cases: listCases() } : {});
+      const result = await runQuick(backend, verify === 'full' ? { cases: listCases() } : { memo });
       verdict = {
         ok: result.pass,
         reason: result.failure ? `failed case ${result.failure.id}: ${result.failure.message.replace(`${result.failure.id}: `, '')}` : undefined,
@@ -129,6 +137,30 @@ export async function chooseBackend(options: ChooseBackendOptions = {}): Promise
     backend.dispose();
   }
   throw new NoConformingBackendError(report);
+}
+
+/** Cases to prepare while a backend loads: the largest first (their data and reference are most of the probe's own time). */
+let prepareOrder: readonly ConformanceCase[] | null = null;
+
+const yieldToEventLoop = (): Promise<void> =>
+  new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+
+/**
+ * Prepare quick cases (`CaseMemo.prepare`) one at a time until `pending` settles, yielding to
+ * the event loop between them so that the load goes on; what is left is built during the probe.
+ */
+async function prepareWhile(pending: Promise<unknown>, memo: CaseMemo): Promise<void> {
+  let settled = false;
+  pending.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  prepareOrder ??= [...quickCases().filter((c) => c.group === 'paths'), ...quickCases().filter((c) => c.group !== 'paths')];
+  for (const c of prepareOrder) {
+    await yieldToEventLoop();
+    if (settled) return;
+    memo.prepare(c);
+  }
 }
 
 function loadFailure(err: unknown): string {

@@ -10,7 +10,7 @@
 import type { Backend } from '@llama-ops/core';
 import { cases } from './cases/index.js';
 import type { ConformanceCase } from './cases/types.js';
-import { runCase, type CaseResult } from './run-case.js';
+import { CaseMemo, runCase, type CaseResult } from './run-case.js';
 
 /** Ids of the quick subset, in run order (cheap families first, so a broken backend fails fast). */
 export const QUICK_CASE_IDS: readonly string[] = Object.freeze([
@@ -21,7 +21,7 @@ export const QUICK_CASE_IDS: readonly string[] = Object.freeze([
   'rmsnorm/eps/dominant',
   'rmsnorm/magnitude/1e18',
   'rmsnorm/special/nan-rows',
-  'rmsnorm/paths/rows-128x4096',
+  'rmsnorm/paths/rows-96x4096',
   'addRmsnorm/hidden/d64',
   'addRmsnorm/hidden/d4096',
   'rope/headDim/d128-half',
@@ -30,7 +30,7 @@ export const QUICK_CASE_IDS: readonly string[] = Object.freeze([
   'rope/positions/explicit-ragged',
   'rope/inPlace/half',
   'rope/scaling/yarn-default',
-  'rope/paths/prefill-256x8x128',
+  'rope/paths/prefill-384x8x128',
   'gqa/heads/32-8-decode',
   'gqa/heads/32-1-decode',
   'gqa/heads/7-1-decode',
@@ -48,8 +48,9 @@ export const QUICK_CASE_IDS: readonly string[] = Object.freeze([
   'gqa/headDimV/128-64-mqa',
   'gqa/special/nonfinite-k-causal',
   'gqa/noVisibleKey/before-cache',
-  'gqa/paths/prefill-64-32x8x64',
+  'gqa/paths/prefill-40-32x8x64',
   'gqa/paths/decode-8x8x128-2048',
+  'gqa/paths/decode-mqa-32x1x64-640',
   'kvcache/decoder/chunked-prefill',
   'gqa/views/packed-prefill-causal-16',
   'rope/views/packed-headDim-d64-interleaved',
@@ -61,7 +62,7 @@ export const QUICK_CASE_IDS: readonly string[] = Object.freeze([
   'gqa/prefill/causal-16/f16',
   'kvcache/decoder/chunked-prefill/f16',
   'gqa/paths/decode-8x8x128-2048/f16',
-  'gqa/paths/prefill-64-32x8x64/f16',
+  'gqa/paths/prefill-40-32x8x64/f16',
 ]);
 
 /** The quick subset's cases (every id resolved; throws on a stale id). */
@@ -88,16 +89,22 @@ export interface QuickResult {
 /**
  * Run the quick subset on `backend`, stopping at the first failure.
  * @param options.cases - run these instead (e.g. the whole suite for `verify: 'full'`).
+ * @param options.memo - inputs and reference results to share with other probes (default: a
+ *   new one for this call of the quick subset; `chooseBackend` shares one between its candidates).
  */
-export async function runQuick(backend: Backend, options: { cases?: readonly ConformanceCase[] } = {}): Promise<QuickResult> {
+export async function runQuick(backend: Backend, options: { cases?: readonly ConformanceCase[]; memo?: CaseMemo } = {}): Promise<QuickResult> {
   const t0 = performance.now();
   const dtypes = backend.capabilities.dtypes;
+  // A case and its f16 variant build the same inputs once; where f16 stores them exactly
+  // (the paths cases are built on the f16 grid), the reference is computed once too.
+  // (Not for a caller's own list, e.g. the whole suite: the memo would hold all its inputs.)
+  const memo = options.memo ?? (options.cases ? undefined : new CaseMemo());
   let ran = 0;
   for (const c of options.cases ?? quickCases()) {
     if (!dtypes.includes(c.dtype)) continue;
     // Inputs of up to 256K elements are checked for writes (every small case); the multi-MiB
     // "paths" inputs are not read back (the full suite checks them).
-    const r = await runCase(backend, c, { inputCheckLimit: 1 << 18 });
+    const r = await runCase(backend, c, { inputCheckLimit: 1 << 18, memo });
     ran++;
     if (!r.pass) return { pass: false, ran, failure: r, ms: performance.now() - t0 };
   }

@@ -29,6 +29,7 @@ import type {
   RopeCaseInputs,
 } from './cases/types.js';
 import { describeParameters } from './cases/parameters.js';
+import { onF16Grid } from './f16-grid.js';
 import { Placer, type PackedPart } from './placement.js';
 import { referenceAddRmsnorm, referenceGqa, referenceRope, referenceRopeFrequencies, referenceRopePositions } from './reference/index.js';
 
@@ -84,28 +85,118 @@ export function roundToF16(data: Float32Array): Float32Array {
   return out;
 }
 
-/** The case's inputs as stored: rounded to f16 for f16 cases. */
+/**
+ * Whether every value of `data` is one an f16 tensor stores exactly (normal-range halves,
+ * zeros, Inf and NaN), checked on the bits: about 1 ns a value.
+ */
+function f16Exact(data: Float32Array): boolean {
+  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  for (let i = 0; i < bits.length; i++) {
+    const x = bits[i];
+    const exp = (x >>> 23) & 0xff;
+    if ((x & 0x1fff) === 0 && exp >= 113 && exp <= 142) continue;
+    if ((x & 0x7fffffff) === 0 || exp === 0xff) continue;
+    return false;
+  }
+  return true;
+}
+
+/** `data` itself when f16 stores it exactly (data built on the f16 grid), else {@link roundToF16}'s copy. */
+function toF16(data: Float32Array): Float32Array {
+  return onF16Grid.has(data) || f16Exact(data) ? data : roundToF16(data);
+}
+
+/**
+ * The case's inputs as stored: rounded to f16 for f16 cases. When rounding changes nothing
+ * (inputs built on the f16 grid), the f32 inputs object itself, so that a {@link CaseMemo}
+ * shares its reference between a case and its f16 variant.
+ */
 function storedInputs(inputs: CaseInputs, dtype: CaseDType): CaseInputs {
   if (dtype === 'f32') return inputs;
-  const r = roundToF16;
+  const r = toF16;
+  let changed = false;
+  const arrays = <T extends Float32Array | undefined | null>(a: T): T => {
+    if (!a) return a;
+    const out = r(a);
+    if (out !== a) changed = true;
+    return out as T;
+  };
+  let stored: CaseInputs;
   switch (inputs.op) {
     case 'rmsnorm':
-      return { ...inputs, x: r(inputs.x), weight: r(inputs.weight), residual: inputs.residual && r(inputs.residual) };
+      stored = { ...inputs, x: arrays(inputs.x), weight: arrays(inputs.weight), residual: arrays(inputs.residual) };
+      break;
     case 'addRmsnorm':
-      return { ...inputs, x: r(inputs.x), weight: r(inputs.weight), residual: r(inputs.residual) };
+      stored = { ...inputs, x: arrays(inputs.x), weight: arrays(inputs.weight), residual: arrays(inputs.residual) };
+      break;
     case 'rope':
-      return { ...inputs, x: r(inputs.x) };
+      stored = { ...inputs, x: arrays(inputs.x) };
+      break;
     case 'gqa':
-      return {
+      stored = {
         ...inputs,
-        q: r(inputs.q),
-        k: r(inputs.k),
-        v: r(inputs.v),
-        mask: inputs.mask && { data: r(inputs.mask.data), shape: inputs.mask.shape },
-        sinks: inputs.sinks && r(inputs.sinks),
+        q: arrays(inputs.q),
+        k: arrays(inputs.k),
+        v: arrays(inputs.v),
+        mask: inputs.mask && { data: arrays(inputs.mask.data), shape: inputs.mask.shape },
+        sinks: arrays(inputs.sinks),
       };
+      break;
     case 'kvcache':
-      return { ...inputs, steps: inputs.steps.map((s) => ({ ...s, k: r(s.k), v: r(s.v), q: s.q && r(s.q) })) };
+      stored = { ...inputs, steps: inputs.steps.map((s) => ({ ...s, k: arrays(s.k), v: arrays(s.v), q: arrays(s.q) })) };
+      break;
+  }
+  return changed ? stored : inputs;
+}
+
+/**
+ * What the cases of one probe share: each case's built inputs (a case and its f16 variant
+ * build the same data) and the float64 results computed from them (the reference, bounds),
+ * so that running one case on several backends, or a case and its f16 variant whose inputs
+ * f16 stores exactly, builds and computes them once. Holds everything it is given until it
+ * is dropped: make one per probe (`runQuick` and `chooseBackend` do).
+ */
+export class CaseMemo {
+  readonly #built = new Map<() => CaseInputs, CaseInputs>();
+  readonly #derived = new WeakMap<object, Map<string, unknown>>();
+  /** `c.build()`, once per build function. */
+  build(c: ConformanceCase): CaseInputs {
+    let inputs = this.#built.get(c.build);
+    if (!inputs) {
+      inputs = c.build();
+      this.#built.set(c.build, inputs);
+    }
+    return inputs;
+  }
+  /** `compute()`, once per inputs object and key. */
+  derived<T>(inputs: object, key: string, compute: () => T): T {
+    let m = this.#derived.get(inputs);
+    if (!m) this.#derived.set(inputs, (m = new Map()));
+    if (!m.has(key)) m.set(key, compute());
+    return m.get(key) as T;
+  }
+  /**
+   * Build `c`'s inputs and compute its float64 reference and bounds now, ahead of running it
+   * (`chooseBackend` does this while a backend loads: compiling wasm and starting workers
+   * leave this thread idle). KV-cache cases only build (their reference follows the steps);
+   * f16 cases whose inputs f16 rounds (a fresh copy each run) are left alone.
+   */
+  prepare(c: ConformanceCase): void {
+    const built = this.build(c);
+    const stored = storedInputs(built, c.dtype);
+    if (stored !== built) return;
+    switch (stored.op) {
+      case 'rmsnorm':
+      case 'addRmsnorm':
+        expectedNorm(this, stored, c.dtype);
+        break;
+      case 'rope':
+        expectedRope(this, stored, c.dtype);
+        break;
+      case 'gqa':
+        expectedGqa(this, stored, c.dtype);
+        break;
+    }
   }
 }
 
@@ -120,11 +211,25 @@ class Scope {
   readonly tensors: Tensor[] = [];
   readonly inputs: Array<{ name: string; tensor: Tensor; data: Float32Array }> = [];
   readonly placer: Placer;
+  #t = performance.now();
   constructor(
     readonly be: Backend,
     readonly dtype: CaseDType,
+    readonly phases?: Record<string, number>,
+    readonly memo?: CaseMemo,
   ) {
     this.placer = new Placer(be, dtype, (t) => this.tensors.push(t));
+  }
+  /** `compute()`, or its memoised result for these inputs (see {@link CaseMemo}). */
+  derived<T>(inputs: object, key: string, compute: () => T): T {
+    return this.memo ? this.memo.derived(inputs, key, compute) : compute();
+  }
+  /** Adds the time since the last lap to phase `name` (when timing phases). */
+  lap(name: string): void {
+    if (!this.phases) return;
+    const now = performance.now();
+    this.phases[name] = (this.phases[name] ?? 0) + now - this.#t;
+    this.#t = now;
   }
   /** An input tensor; with `strided` placement (and a row-addressed input) a view inside a larger tensor. */
   tensor(name: string, data: Float32Array, shape: readonly number[], input = true, placement: CasePlacement = 'dense'): Tensor {
@@ -178,31 +283,76 @@ class Scope {
   }
 }
 
-function rmsBound(coef: number, ref: Float64Array) {
-  return (i: number) => coef * Math.max(1, Math.abs(ref[i]));
+/** Per-element bound of RMSNorm: `coef * max(1, |ref[i]|)`. */
+function rmsBounds(coef: number, ref: Float64Array): Float64Array {
+  const out = new Float64Array(ref.length);
+  for (let i = 0; i < ref.length; i++) out[i] = coef * Math.max(1, Math.abs(ref[i]));
+  return out;
+}
+
+/** Memoises results computed from a case's inputs alone: a {@link CaseMemo}, or a runner's scope. */
+interface Derive {
+  derived<T>(inputs: object, key: string, compute: () => T): T;
+}
+
+/** The reference of an RMSNorm case and the bounds of its outputs. */
+function expectedNorm(d: Derive, c: RmsnormCaseInputs | AddRmsnormCaseInputs, dtype: CaseDType) {
+  const coef = TOLERANCES[dtype].rmsnorm;
+  const ref = d.derived(c, 'reference', () => referenceAddRmsnorm(c.x, c.residual ?? null, c.shape, c.weight, c.options));
+  const yBounds = d.derived(c, `bounds ${dtype}`, () => rmsBounds(coef, ref.y));
+  const sumBounds = c.op === 'addRmsnorm' ? d.derived(c, `sum bounds ${dtype}`, () => rmsBounds(coef, ref.sum)) : null;
+  return { ref, yBounds, sumBounds };
+}
+
+/** The reference of a RoPE case and its per-element bounds. */
+function expectedRope(d: Derive, c: RopeCaseInputs, dtype: CaseDType) {
+  const ref = d.derived(c, 'reference', () => referenceRope(c.x, c.shape, c.options));
+  const bounds = d.derived(c, `bounds ${dtype}`, () => ropeBounds(c, TOLERANCES[dtype].rope));
+  return { ref, bounds };
+}
+
+/** The reference of a GQA case and its bound. */
+function expectedGqa(d: Derive, c: GqaCaseInputs, dtype: CaseDType) {
+  const ref = d.derived(c, 'reference', () => referenceGqa(c.q, c.k, c.v, { q: c.qShape, k: c.kShape, v: c.vShape }, { ...c.options, mask: c.mask, sinks: c.sinks }));
+  const bound = TOLERANCES[dtype].gqa * Math.max(1, d.derived(c, 'max |v|', () => maxAbsValid(c.v, c.vShape, c.options.kvLength)));
+  return { ref, bound };
 }
 
 async function runRmsnorm(s: Scope, c: RmsnormCaseInputs | AddRmsnormCaseInputs): Promise<Comparison[]> {
-  const coef = TOLERANCES[s.dtype].rmsnorm;
   const d = c.shape[c.shape.length - 1];
   const placed = c.placement === 'packed' ? 'strided' : c.placement;
   const x = s.tensor('x', c.x, c.shape, true, placed);
   const w = s.tensor('weight', c.weight, [d]);
   const res = c.residual ? s.tensor('residual', c.residual, c.shape, true, placed) : undefined;
-  const ref = referenceAddRmsnorm(c.x, c.residual ?? null, c.shape, c.weight, c.options);
+  s.lap('upload');
+  const { ref, yBounds, sumBounds } = expectedNorm(s, c, s.dtype);
+  s.lap('reference');
   if (c.op === 'rmsnorm') {
-    const y = rmsnorm(x, w, { ...c.options, residual: res, out: s.out(placed, c.shape, 'rmsnorm out') });
+    const out = s.out(placed, c.shape, 'rmsnorm out');
+    s.lap('upload');
+    const y = rmsnorm(x, w, { ...c.options, residual: res, out });
     if (placed === 'dense' || placed === undefined) s.own(y);
+    s.lap('op');
     const got = await y.read();
-    return [compare(got, ref.y, rmsBound(coef, ref.y), 'rmsnorm y', c.shape)];
+    s.lap('read');
+    const cmp = [compare(got, ref.y, yBounds, 'rmsnorm y', c.shape)];
+    s.lap('check');
+    return cmp;
   }
-  const { y, sum } = addRmsnorm(x, res as Tensor, w, { ...c.options, outY: s.out(placed, c.shape, 'addRmsnorm outY'), outSum: s.out(placed, c.shape, 'addRmsnorm outSum') });
+  const outY = s.out(placed, c.shape, 'addRmsnorm outY');
+  const outSum = s.out(placed, c.shape, 'addRmsnorm outSum');
+  s.lap('upload');
+  const { y, sum } = addRmsnorm(x, res as Tensor, w, { ...c.options, outY, outSum });
   if (placed === 'dense' || placed === undefined) {
     s.own(y);
     s.own(sum);
   }
+  s.lap('op');
   const [gy, gs] = [await y.read(), await sum.read()];
-  return [compare(gy, ref.y, rmsBound(coef, ref.y), 'addRmsnorm y', c.shape), compare(gs, ref.sum, rmsBound(coef, ref.sum), 'addRmsnorm sum', c.shape)];
+  s.lap('read');
+  const cmp = [compare(gy, ref.y, yBounds, 'addRmsnorm y', c.shape), compare(gs, ref.sum, sumBounds as Float64Array, 'addRmsnorm sum', c.shape)];
+  s.lap('check');
+  return cmp;
 }
 
 /**
@@ -217,16 +367,20 @@ export function ropeBounds(c: RopeCaseInputs, coef: number): Float64Array {
   const { maxPosition } = referenceRopePositions(c.options.positions, batch, seq);
   const { attentionFactor } = referenceRopeFrequencies(rotaryDim, c.options.theta ?? 10000, c.options.scaling, maxPosition);
   const af = Math.max(1, attentionFactor);
-  const out = new Float64Array(c.x.length);
-  for (let o = 0; o < c.x.length; o += headDim) {
+  const x = c.x;
+  const out = new Float64Array(x.length);
+  // Pair (a, b) of rotated element i: (2i, 2i + 1) interleaved, else (i, i + half).
+  const step = c.options.interleaved ? 2 : 1;
+  const gap = c.options.interleaved ? 1 : half;
+  for (let o = 0; o < x.length; o += headDim) {
     for (let i = 0; i < half; i++) {
-      const ia = c.options.interleaved ? o + 2 * i : o + i;
-      const ib = c.options.interleaved ? o + 2 * i + 1 : o + i + half;
-      const m = coef * Math.max(1, Math.max(Math.abs(c.x[ia]), Math.abs(c.x[ib])) * af);
+      const ia = o + step * i;
+      const ib = ia + gap;
+      const m = coef * Math.max(1, Math.max(Math.abs(x[ia]), Math.abs(x[ib])) * af);
       out[ia] = m;
       out[ib] = m;
     }
-    for (let i = rotaryDim; i < headDim; i++) out[o + i] = coef * Math.max(1, Math.abs(c.x[o + i]));
+    for (let i = rotaryDim; i < headDim; i++) out[o + i] = coef * Math.max(1, Math.abs(x[o + i]));
   }
   void heads;
   return out;
@@ -246,6 +400,7 @@ async function runRope(s: Scope, c: RopeCaseInputs): Promise<{ comparisons: Comp
     x = s.tensor('x', c.x, c.shape, true, c.placement);
   }
   const userOut = c.options.inPlace ? undefined : s.out(c.placement, c.shape, 'rope out');
+  s.lap('upload');
   const out = rope(x, { ...c.options, out: userOut });
   const comparisons: Comparison[] = [];
   if (c.options.inPlace) {
@@ -259,10 +414,13 @@ async function runRope(s: Scope, c: RopeCaseInputs): Promise<{ comparisons: Comp
     s.own(out);
     comparisons.push({ pass: false, maxError: Infinity, bound: 0, worstIndex: -1, failures: 1, message: 'rope with out did not return out' });
   }
+  s.lap('op');
   const got = await out.read();
-  const ref = referenceRope(c.x, c.shape, c.options);
-  const bounds = ropeBounds(c, TOLERANCES[s.dtype].rope);
-  comparisons.push(compare(got, ref, (i) => bounds[i], c.options.inPlace ? 'rope (in place) x' : 'rope output', c.shape));
+  s.lap('read');
+  const { ref, bounds } = expectedRope(s, c, s.dtype);
+  s.lap('reference');
+  comparisons.push(compare(got, ref, bounds, c.options.inPlace ? 'rope (in place) x' : 'rope output', c.shape));
+  s.lap('check');
   return { comparisons, inPlaceOf: c.options.inPlace ? x : null };
 }
 
@@ -273,7 +431,11 @@ export function maxAbsValid(v: Float32Array, vShape: readonly number[], kvLength
   for (let b = 0; b < B; b++) {
     const len = kvLength === undefined ? Skv : typeof kvLength === 'number' ? kvLength : kvLength[b];
     const start = b * Skv * Hkv * Dv;
-    for (let i = start; i < start + len * Hkv * Dv; i++) if (Number.isFinite(v[i])) m = Math.max(m, Math.abs(v[i]));
+    const end = start + len * Hkv * Dv;
+    for (let i = start; i < end; i++) {
+      const a = Math.abs(v[i]);
+      if (a > m && a !== Infinity) m = a; // NaN compares false
+    }
   }
   return m;
 }
@@ -301,12 +463,17 @@ async function runGqa(s: Scope, c: GqaCaseInputs): Promise<Comparison[]> {
   const sinks = c.sinks ? s.tensor('sinks', c.sinks, [c.sinks.length]) : undefined;
   const [B, Sq, Hq] = c.qShape;
   const userOut = s.out(c.placement, [B, Sq, Hq, c.vShape[3]], 'gqa out');
+  s.lap('upload');
   const out = gqa(q, k, v, { ...c.options, mask, sinks, out: userOut });
   if (userOut === undefined) s.own(out);
+  s.lap('op');
   const got = await out.read();
-  const ref = referenceGqa(c.q, c.k, c.v, { q: c.qShape, k: c.kShape, v: c.vShape }, { ...c.options, mask: c.mask, sinks: c.sinks });
-  const bound = TOLERANCES[s.dtype].gqa * Math.max(1, maxAbsValid(c.v, c.vShape, c.options.kvLength));
-  return [compare(got, ref, () => bound, 'gqa output', [B, Sq, Hq, c.vShape[3]])];
+  s.lap('read');
+  const { ref, bound } = expectedGqa(s, c, s.dtype);
+  s.lap('reference');
+  const cmp = [compare(got, ref, bound, 'gqa output', [B, Sq, Hq, c.vShape[3]])];
+  s.lap('check');
+  return cmp;
 }
 
 async function runKvCache(s: Scope, c: KvCacheCaseInputs): Promise<Comparison[]> {
@@ -314,6 +481,7 @@ async function runKvCache(s: Scope, c: KvCacheCaseInputs): Promise<Comparison[]>
   const cache = createKVCache(s.be, { batch: B, capacity, kvHeads: Hkv, headDim: D, headDimV: Dv, dtype: s.dtype });
   s.own(cache.k);
   s.own(cache.v);
+  s.lap('upload');
   const refK = new Float32Array(B * capacity * Hkv * D);
   const refV = new Float32Array(B * capacity * Hkv * Dv);
   let length = 0;
@@ -338,7 +506,9 @@ async function runKvCache(s: Scope, c: KvCacheCaseInputs): Promise<Comparison[]>
       kNew = s.tensor(`steps[${index}].k`, step.k, [B, step.n, Hkv, D]);
       vNew = s.tensor(`steps[${index}].v`, step.v, [B, step.n, Hkv, Dv]);
     }
+    s.lap('upload');
     cache.append(kNew, vNew);
+    s.lap('op');
     for (let b = 0; b < B; b++) {
       refK.set(step.k.subarray(b * step.n * Hkv * D, (b + 1) * step.n * Hkv * D), (b * capacity + length) * Hkv * D);
       refV.set(step.v.subarray(b * step.n * Hkv * Dv, (b + 1) * step.n * Hkv * Dv), (b * capacity + length) * Hkv * Dv);
@@ -350,13 +520,19 @@ async function runKvCache(s: Scope, c: KvCacheCaseInputs): Promise<Comparison[]>
     if (!step.q) continue;
     const q = qPacked ?? s.tensor(`steps[${index}].q`, step.q, [B, step.seqQ, Hq, D], true, c.placement);
     const userOut = s.out(c.placement, [B, step.seqQ, Hq, Dv], `step ${index} gqa out`);
+    s.lap('upload');
     const out = gqa(q, cache.k, cache.v, { ...c.options, kvLength: cache.length, out: userOut });
     if (userOut === undefined) s.own(out);
+    s.lap('op');
     const got = await out.read();
+    s.lap('read');
     const shapes = { q: [B, step.seqQ, Hq, D], k: [B, capacity, Hkv, D], v: [B, capacity, Hkv, Dv] };
-    const ref = referenceGqa(step.q, refK, refV, shapes, { ...c.options, kvLength: length });
-    const bound = TOLERANCES[s.dtype].gqa * Math.max(1, maxAbsValid(refV, shapes.v, length));
-    comparisons.push(compare(got, ref, () => bound, `step ${index} (cache length ${length}, ${step.seqQ} queries) gqa output`, [B, step.seqQ, Hq, Dv]));
+    const stepQ = step.q;
+    const ref = s.derived(c, `step ${index} reference`, () => referenceGqa(stepQ, refK, refV, shapes, { ...c.options, kvLength: length }));
+    s.lap('reference');
+    const bound = TOLERANCES[s.dtype].gqa * Math.max(1, s.derived(c, `step ${index} max |v|`, () => maxAbsValid(refV, shapes.v, length)));
+    comparisons.push(compare(got, ref, bound, `step ${index} (cache length ${length}, ${step.seqQ} queries) gqa output`, [B, step.seqQ, Hq, Dv]));
+    s.lap('check');
   }
   return comparisons;
 }
@@ -398,16 +574,26 @@ export interface RunCaseOptions {
    * The quick probe lowers it so that multi-MiB inputs are not read back.
    */
   inputCheckLimit?: number;
+  /**
+   * Where to add this case's time by phase, in ms (for profiling the probe, see
+   * bench/quick-probe.mjs): `build` (inputs, f16 rounding), `upload` (tensor creation),
+   * `op`, `read`, `reference` (float64), `check` (comparisons, input and gap read-backs),
+   * `dispose`. Keys are added to whatever the record holds.
+   */
+  phases?: Record<string, number>;
+  /** Share built inputs and reference results with other runs (see {@link CaseMemo}). */
+  memo?: CaseMemo;
 }
 
 export async function runCase(backend: Backend, c: ConformanceCase, options: RunCaseOptions = {}): Promise<CaseResult> {
   const t0 = performance.now();
-  const scope = new Scope(backend, c.dtype);
+  const scope = new Scope(backend, c.dtype, options.phases, options.memo);
   let parameters = '';
   try {
-    const built = c.build();
+    const built = options.memo ? options.memo.build(c) : c.build();
     parameters = describeParameters(built);
     const inputs = storedInputs(built, c.dtype);
+    scope.lap('build');
     let comparisons: Comparison[];
     let inPlaceOf: Tensor | null = null;
     switch (inputs.op) {
@@ -425,8 +611,10 @@ export async function runCase(backend: Backend, c: ConformanceCase, options: Run
         comparisons = await runKvCache(scope, inputs);
         break;
     }
+    scope.lap('check');
     comparisons.push(...(await scope.checkInputsUntouched(inPlaceOf, options.inputCheckLimit)));
     comparisons.push(...(await scope.placer.checkGaps()));
+    scope.lap('check');
     return summarise(c, parameters, comparisons, performance.now() - t0);
   } catch (err) {
     const e = err as Error;
@@ -446,5 +634,6 @@ export async function runCase(backend: Backend, c: ConformanceCase, options: Run
     };
   } finally {
     scope.dispose();
+    scope.lap('dispose');
   }
 }

@@ -26,7 +26,7 @@ export type {
 } from './cases/types.js';
 export { DEFAULT_SEED, randomCaseArbitrary, randomSettings } from './cases/random.js';
 export { describeParameters } from './cases/parameters.js';
-export { runCase, roundToF16, ropeBounds, maxAbsValid, type CaseResult, type RunCaseOptions } from './run-case.js';
+export { CaseMemo, runCase, roundToF16, ropeBounds, maxAbsValid, type CaseResult, type RunCaseOptions } from './run-case.js';
 export { compare, coordinates, TOLERANCES, type Comparison } from './check.js';
 export { QUICK_CASE_IDS, quickCases, runQuick, type QuickResult } from './quick.js';
 export {

@@ -190,17 +190,24 @@ export function referenceRope(x: ArrayLike<number>, shape: readonly number[], op
   const { positions, maxPosition } = referenceRopePositions(options.positions, batch, seq);
   const { invFreq, attentionFactor } = referenceRopeFrequencies(rotaryDim, theta, options.scaling, maxPosition);
   const out = Float64Array.from(x);
+  // cos and sin of a token's angles, shared by its heads.
+  const cosT = new Float64Array(half);
+  const sinT = new Float64Array(half);
   for (let b = 0; b < batch; b++) {
     for (let s = 0; s < seq; s++) {
       const p = positions[b * seq + s];
+      for (let i = 0; i < half; i++) {
+        const t = p * invFreq[i];
+        cosT[i] = Math.cos(t);
+        sinT[i] = Math.sin(t);
+      }
       for (let h = 0; h < heads; h++) {
         const o = ((b * seq + s) * heads + h) * headDim;
         for (let i = 0; i < half; i++) {
           const ia = options.interleaved ? o + 2 * i : o + i;
           const ib = options.interleaved ? o + 2 * i + 1 : o + i + half;
-          const t = p * invFreq[i];
-          const c = Math.cos(t);
-          const sn = Math.sin(t);
+          const c = cosT[i];
+          const sn = sinT[i];
           const a = x[ia];
           const bv = x[ib];
           out[ia] = (a * c - bv * sn) * attentionFactor;

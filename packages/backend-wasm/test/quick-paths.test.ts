@@ -1,0 +1,68 @@
+/**
+ * The conformance kit's quick probe (what `chooseBackend` runs before trusting this backend)
+ * reaches every kernel path of this backend at its default thresholds: each kernel on the
+ * calling thread and, where it has one, on the worker pool; the GQA driver's tilings. The
+ * probe's "paths" cases are sized just past the thresholds (src/*.ts: NS_PER_*, the default
+ * minParallelWork, BLOCK_MAJOR_MIN_BYTES, PACK_MIN_REUSE) to keep the probe fast, so a change
+ * of those constants that leaves a path unreached fails here: resize the case in
+ * packages/conformance/src/cases/paths.ts.
+ *
+ * Paths and the quick cases that reach them:
+ * - rmsnorm, rope, gqa, copy (KV-cache append), widen / narrow (f16 staging): every small case;
+ * - rmsnorm on the pool: rmsnorm/paths/rows-96x4096;
+ * - rope on the pool: rope/paths/prefill-384x8x128;
+ * - gqa tiles of < 16 rows (4 dims in the lanes: decode) and >= 16 rows (transposed Q: prefill);
+ * - gqa K/V packed (gqaPack) then tiles on the pool: gqa/paths/prefill-40-32x8x64 (and f16);
+ * - gqa block-major decode on the pool: gqa/paths/decode-8x8x128-2048 (and f16);
+ * - gqa decode on the pool with a group's query heads split across tiles (headChunks > 1):
+ *   gqa/paths/decode-mqa-32x1x64-640;
+ * - widen on the pool (f16 K/V of 2M elements): gqa/paths/decode-8x8x128-2048/f16.
+ */
+import type { Backend } from '@llama-ops/core';
+import { CaseMemo, quickCases, runCase } from '@llama-ops/conformance/suite';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createBackend } from '../dist/index.js';
+
+interface KernelRun {
+  kernel: string;
+  units: number;
+  pooled: boolean;
+  detail?: { blockMajor?: boolean; packed?: boolean; tileRows?: number; headChunks?: number };
+}
+
+describe('the quick probe reaches every kernel path (2 threads, default thresholds)', () => {
+  let be: Backend | undefined;
+  afterAll(() => be?.dispose());
+
+  it('each path is reached by the cases this test names', { timeout: 120_000 }, async () => {
+    be = await createBackend({ threads: 2 });
+    expect(be.capabilities.threads).toBe(2);
+    const kernels = be.kernels as unknown as { trace: ((r: KernelRun) => void) | null };
+    const runs: Array<KernelRun & { id: string }> = [];
+    const memo = new CaseMemo();
+    for (const c of quickCases()) {
+      kernels.trace = (r) => runs.push({ ...r, id: c.id });
+      const result = await runCase(be, c, { inputCheckLimit: 1 << 18, memo });
+      kernels.trace = null;
+      expect(result.pass, result.message).toBe(true);
+    }
+    const reached = (pred: (r: KernelRun) => boolean) => [...new Set(runs.filter(pred).map((r) => r.id))];
+    const some = (pred: (r: KernelRun) => boolean) => reached(pred).length;
+
+    for (const kernel of ['rmsnorm', 'rope', 'gqa', 'gqaPack', 'copy', 'widen', 'narrow']) {
+      expect(some((r) => r.kernel === kernel && !r.pooled), `${kernel} on the calling thread`).toBeGreaterThan(0);
+    }
+    expect(reached((r) => r.kernel === 'rmsnorm' && r.pooled)).toEqual(['rmsnorm/paths/rows-96x4096']);
+    expect(reached((r) => r.kernel === 'rope' && r.pooled)).toEqual(['rope/paths/prefill-384x8x128']);
+    const gqa = (r: KernelRun) => r.kernel === 'gqa';
+    expect(some((r) => gqa(r) && (r.detail?.tileRows ?? 0) < 16), 'gqa tiles of < 16 rows (dims in the lanes)').toBeGreaterThan(0);
+    expect(some((r) => gqa(r) && (r.detail?.tileRows ?? 0) >= 16 && !r.pooled), 'gqa tiles of >= 16 rows (transposed Q)').toBeGreaterThan(0);
+    expect(reached((r) => gqa(r) && r.pooled && r.detail?.packed === true && (r.detail?.tileRows ?? 0) >= 16)).toEqual([
+      'gqa/paths/prefill-40-32x8x64',
+      'gqa/paths/prefill-40-32x8x64/f16',
+    ]);
+    expect(reached((r) => gqa(r) && r.pooled && r.detail?.blockMajor === true)).toEqual(['gqa/paths/decode-8x8x128-2048', 'gqa/paths/decode-8x8x128-2048/f16']);
+    expect(reached((r) => gqa(r) && r.pooled && (r.detail?.headChunks ?? 1) > 1)).toEqual(['gqa/paths/decode-mqa-32x1x64-640']);
+    expect(reached((r) => r.kernel === 'widen' && r.pooled)).toEqual(['gqa/paths/decode-8x8x128-2048/f16']);
+  });
+});
