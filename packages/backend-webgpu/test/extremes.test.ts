@@ -7,6 +7,7 @@
  * flushed to zero), the reference gets that input.
  */
 import { referenceAddRmsnorm, referenceGqa } from '@llama-ops/conformance/reference';
+import { randomArray } from '@llama-ops/conformance/testing';
 import { addRmsnorm, createKVCache, gqa, rmsnorm, type Backend, type DType } from '@llama-ops/core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createBackend } from '../src/index.js';
@@ -20,19 +21,8 @@ const F32_MAX = 3.4028234663852886e38;
 /** Smallest normal f32: below it an input may be read as 0 (SPEC.md). */
 const F32_MIN_NORMAL = 2 ** -126;
 
-/** Deterministic pseudo-random numbers in [-scale, scale) (mulberry32; as backend-wasm's tests). */
-function random(n: number, seed = 1, scale = 1): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
-  }
-  return out;
-}
+/** The kit's seeded generator: values uniform in [-scale, scale). */
+const random = (n: number, seed = 1, scale = 1): Float32Array => randomArray(n, seed, scale);
 
 /**
  * Largest |actual - expected| / max(1, |scale|) over all elements, where `scale` is the
