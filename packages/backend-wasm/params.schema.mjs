@@ -67,7 +67,7 @@ export const PARAM_BLOCKS = {
     },
   },
   gqa: {
-    kernels: ['gqa', 'gqaPack'],
+    kernels: ['gqa', 'gqaPack', 'gqaCombine'],
     fields: {
       q: ['ptr', 'Q [batch, seqQ, headsQ, headDim]: token 0 (the operand offset applied)'],
       k: ['ptr', 'K [batch, seqKV, headsKV, headDim]: token 0'],
@@ -113,6 +113,12 @@ export const PARAM_BLOCKS = {
       slotM: ['u32', 'running maxima m, from the slot start'],
       slotL: ['u32', 'softmax denominators l, from the slot start'],
       slotPos: ['u32', "each row's query position, from the slot start"],
+      // Key split (src/gqa.ts gqaPartialLayout): unit u is key chunk u / tiles of tile u % tiles.
+      keySplits: ['i32', "key chunks per tile (1: none); > 1: units write partials, gqaCombine merges them"],
+      partials: ['ptr', 'partial of unit u at partials + u·partialBytes: O [rows][headDimV] at its start, then m, l'],
+      partialBytes: ['u32', 'bytes of one partial'],
+      partialM: ['u32', 'running maxima m of a partial, from its start'],
+      partialL: ['u32', 'denominators l of a partial, from its start'],
     },
   },
   convert: {

@@ -14,6 +14,19 @@
  * (GQA's point: K/V traffic divided by Hq/Hkv). Units are numbered with the last query
  * tiles first, so the costly tiles of a causal prefill are taken first by the threads.
  *
+ * Key split (flash-decoding; src/gqa.ts decides it for a decode whose tiles cannot give
+ * every thread two): unit u is key chunk u / tiles of tile u % tiles, the tile's visible
+ * range [jStart, jEnd) cut into `keySplits` chunks (splitKeys). A unit runs the per-tile code
+ * below over its chunk and, in place of the output, saves its rows' m, l and unnormalized O
+ * (tileSavePartial). gqaCombine then merges each row's partials as the online softmax merges
+ * key blocks (a chunk's O and l times 2^((m_s - m)·log2 e)) and writes the rows with
+ * tileFinish, so sinks, rows with l = 0, +Inf sinks and NaN come out as from one pass. Each
+ * chunk reads its share of K/V once; splitting the group's heads across tiles (headChunk)
+ * instead reads all of it once per head chunk. MQA 32/1/128 decode, 2 threads (wall-time
+ * medians, bench/ab.mjs, shared 2-core host): over 8192 keys 1.31-1.50 -> 1.24-1.30 ms
+ * (0.84-0.95x), over 32768 keys 7.5-8.3 -> 6.2-6.9 ms (0.81-0.92x; 1 thread: 10.7 ms);
+ * 1 thread unchanged (the split needs the pool).
+ *
  * Per tile (rows r = query·nh + head, padded to Mp, a multiple of 4):
  * - Q is copied once with the scale folded in. Tiles of 16 rows or more transpose it into Qt[d][Mp] (4 × 4
  *   shuffles): scores of 4 rows against one key are a column of f32x4 multiply-adds
@@ -89,6 +102,10 @@ let qTiles: i32 = 0, headChunks: i32 = 0, perTile: i32 = 0;
 let tB: i32 = 0, tH0: i32 = 0, tNh: i32 = 0, tI0: i32 = 0, tM: i32 = 0, tMp: i32 = 0;
 let tPmin: i32 = 0, tPmax: i32 = 0, tJStart: i32 = 0, tJEnd: i32 = 0;
 let tKHead: usize = 0, tVHead: usize = 0, tKStride: usize = 0, tVStride: usize = 0;
+// Key split (keySplits > 1): where each unit's partial goes; tPartial is the current
+// unit's (0: tileFinish writes the output rows).
+let keySplits: i32 = 1, partials: usize = 0, partialBytes: usize = 0, partialM: usize = 0, partialL: usize = 0;
+let tPartial: usize = 0;
 
 export function gqa(params: usize, start: i32, end: i32, thread: i32): void {
   q = GqaParams.q(params);
@@ -126,6 +143,11 @@ export function gqa(params: usize, start: i32, end: i32, thread: i32): void {
   headChunks = GqaParams.headChunks(params);
   group = headsQ / headsKV;
   perTile = batch * headsKV * headChunks;
+  keySplits = GqaParams.keySplits(params);
+  partials = GqaParams.partials(params);
+  partialBytes = GqaParams.partialBytes(params);
+  partialM = GqaParams.partialM(params);
+  partialL = GqaParams.partialL(params);
 
   // This thread's scratch, laid out by src/gqa.ts (gqaScratchLayout): S at its start, then
   // alpha, then one slot per tile in flight (Qt or Qc at the slot's start, O, m, l, positions).
@@ -188,6 +210,9 @@ function useSlot(i: i32): void {
 
 /** Geometry of unit u (query tiles last first, then batch, KV head, head chunk) into the t* globals. */
 function setTile(u: i32): void {
+  // Key split (one query tile): unit u is key chunk u / perTile of tile u % perTile.
+  const part = keySplits > 1 ? u / perTile : 0;
+  if (keySplits > 1) u %= perTile;
   const qt = qTiles - 1 - u / perTile;
   let rest = u % perTile;
   const hc = rest % headChunks;
@@ -219,6 +244,24 @@ function setTile(u: i32): void {
     tKHead = k + ((b as usize) * (seqKV as usize)) * kTokenBytes + (((g as usize) * (d as usize)) << 2);
     tVHead = v + ((b as usize) * (seqKV as usize)) * vTokenBytes + (((g as usize) * (dv as usize)) << 2);
   }
+  tPartial = 0;
+  if (keySplits > 1) splitKeys(part, part * perTile + u);
+}
+
+/**
+ * Key split: narrows the tile's visible keys [tJStart, tJEnd) to chunk `part` of keySplits
+ * (chunks of ceil(n / keySplits) keys rounded up to 16, so the last ones may be empty: a
+ * short or empty range, ragged batches) and points tPartial at unit `unit`'s partial.
+ */
+function splitKeys(part: i32, unit: i32): void {
+  const n = tJEnd - tJStart;
+  if (n > 0) {
+    const c = ((n + keySplits - 1) / keySplits + 15) & ~15;
+    const lo = min(tJEnd, tJStart + part * c);
+    tJEnd = min(tJEnd, lo + c);
+    tJStart = lo;
+  }
+  tPartial = partials + (unit as usize) * partialBytes;
 }
 
 /** Starts the current tile: m = -Inf, l = 0, O = 0, and its Q in Qt/Qc when it sees any key. */
@@ -305,6 +348,10 @@ function tileKeys(j0: i32, nk: i32): void {
 
 /** Writes the current tile's rows. */
 function tileFinish(): void {
+  if (tPartial) {
+    tileSavePartial();
+    return;
+  }
   const b = tB, h0 = tH0, nh = tNh, i0 = tI0, M = tM;
   // out = O / (l + 2^(sink - m)). A row with l = 0 saw no key, or only -Inf scores (mask):
   // zeros, written as such (O may hold 0·NaN from values it saw with weight 0). A sink has
@@ -347,6 +394,69 @@ function tileFinish(): void {
       const o = (t as usize) << 2;
       store<f32>(dst + o, load<f32>(src + o) * inv);
     }
+  }
+}
+
+/** Key split: the tile's rows as they stand (O unnormalized, m, l) into its partial, for gqaCombine. */
+function tileSavePartial(): void {
+  const M = tM;
+  memory.copy(tPartial, sO, ((M * dv) as usize) << 2);
+  memory.copy(tPartial + partialM, sM, (M as usize) << 2);
+  memory.copy(tPartial + partialL, sL, (M as usize) << 2);
+}
+
+/**
+ * Key split, second pass: units are tiles (`u < batch · headsKV · headChunks`). Merges the
+ * keySplits partials of each row of tile u into slot 0 as one pass over all its keys would
+ * have left them, m = max m_s, l = Σ l_s·a_s, O = Σ O_s·a_s with a_s = 2^((m_s - m)·log2 e)
+ * (as the online softmax's alpha: a chunk that saw no key, m_s = -Inf, adds 0·l_s and 0·O_s,
+ * which keeps a NaN it holds), then writes the rows with tileFinish (sink, l = 0, scaling).
+ */
+export function gqaCombine(params: usize, start: i32, end: i32, thread: i32): void {
+  gqa(params, 0, 0, thread); // no unit: only loads the parameter block into the globals
+  useSlot(0);
+  for (let u = start; u < end; u++) {
+    setTile(u);
+    tPartial = 0;
+    combinePartials(u);
+    tileFinish();
+  }
+}
+
+/** The partials of tile u's rows, merged into the slot's O, m and l. */
+function combinePartials(u: i32): void {
+  const M = tM;
+  const dvBytes = (dv as usize) << 2;
+  const n4 = dv & ~3;
+  const first = partials + (u as usize) * partialBytes;
+  const chunkBytes = (perTile as usize) * partialBytes; // from one key chunk's partial of the tile to the next
+  for (let r = 0; r < M; r++) {
+    const ro = (r as usize) << 2;
+    let m = NEG_INF;
+    for (let s = 0; s < keySplits; s++) m = max(m, load<f32>(first + (s as usize) * chunkBytes + partialM + ro));
+    // As softmaxUpdate: a row that has seen only -Inf uses 0 as its max.
+    const mSafe: f32 = m == NEG_INF ? 0 : m;
+    let l: f32 = 0;
+    const o = sO + (r as usize) * dvBytes;
+    memory.fill(o, 0, dvBytes);
+    for (let s = 0; s < keySplits; s++) {
+      const p = first + (s as usize) * chunkBytes;
+      const a = exp2n4(f32x4.splat((load<f32>(p + partialM + ro) - mSafe) * LOG2E));
+      const alpha = f32x4.extract_lane(a, 0);
+      l += load<f32>(p + partialL + ro) * alpha;
+      const src = p + (r as usize) * dvBytes;
+      let t = 0;
+      for (; t < n4; t += 4) {
+        const to = (t as usize) << 2;
+        v128.store(o + to, madd(v128.load(src + to), a, v128.load(o + to)));
+      }
+      for (; t < dv; t++) {
+        const to = (t as usize) << 2;
+        store<f32>(o + to, load<f32>(o + to) + load<f32>(src + to) * alpha);
+      }
+    }
+    store<f32>(sM + ro, m);
+    store<f32>(sL + ro, l);
   }
 }
 

@@ -7,7 +7,7 @@
 export { copy } from './copy';
 export { rmsnorm } from './rmsnorm';
 export { rope } from './rope';
-export { gqa, gqaPack } from './gqa';
+export { gqa, gqaPack, gqaCombine } from './gqa';
 export { widen, narrow } from './convert';
 // The parameter block's size and layout fingerprint, which test/params.test.ts compares
 // with the JS writers' (src/params.ts): both are generated from params.schema.mjs.

@@ -5,8 +5,11 @@
  * Tiles hold ~32 rows (queries × heads of one KV group): enough rows to reuse each K/V
  * row 32 times from registers/L1, few enough that Q^T, the score block and the output
  * accumulators (~32 KiB at d = 64 with 128-key blocks) stay in L1/L2 (16, 32 and 64
- * rows measured within noise of each other). When there are fewer tiles than
- * threads (decode with few KV heads), a group's heads are split across tiles.
+ * rows measured within noise of each other). When a decode's tiles cannot give every
+ * thread two (few KV heads, 16 threads), each tile's visible keys are split into chunks
+ * (keySplitsFor, SPLIT_MIN_KEYS) whose partials `gqaCombine` merges; where the keys are too
+ * few to split, and for a prefill of few tiles, a group's heads are split across tiles
+ * (each head chunk reads the group's K/V again).
  * (16, 32, 48, 64 rows and 64, 128, 256-key blocks re-measured within noise after the
  * base-2 softmax and packing.)
  *
@@ -47,6 +50,19 @@ const BLOCK_MAJOR_MACS = 32768;
  * faster (9% at 16 MiB, 12% for 64 MiB of MHA, 27% for 32/8/128 over 8192 keys; 1 thread).
  */
 const BLOCK_MAJOR_MIN_BYTES = 16 << 20;
+/**
+ * Key split (flash-decoding): fewest keys per chunk. A decode (one query tile) whose tiles
+ * cannot give every thread two splits each tile's visible keys into ceil(2·threads / tiles)
+ * chunks, fewer where a chunk would get under this many keys (then, with one chunk, the
+ * group's heads are split as before). A chunk of 256 keys × 32 rows is ~2M multiply-adds
+ * (~0.1 ms) against a few µs of partial and combine. bench/ab.mjs, 2 threads, wall-time
+ * medians, 3-5 runs on a shared 2-core host, main (4 head chunks of 8 heads, each reading
+ * all K/V) -> 4 key chunks: MQA 32/1/128 over 2048 keys 0.93-0.94x, 8192 0.84-0.95x, 32768
+ * 0.81-0.92x; 32/1/64 over 640 keys (2 chunks) 0.94-0.98x (one run 1.19, at 0.11 ms).
+ * Splitting 8 tiles (32/8/64, 2 tiles per thread already) into 2 chunks each measured
+ * 1.07-1.09x slower over 8192 keys (0.96-1.07x over 32768), hence the 2-per-thread bound.
+ */
+const SPLIT_MIN_KEYS = 256;
 /** Single-thread cost per multiply-add of Q·K and P·V (measured ~0.05 ns), for the threading decision. */
 const NS_PER_MAC = 0.06;
 /**
@@ -106,6 +122,35 @@ export function gqaScratchLayout(mpMax: number, headDim: number, headDimV: numbe
   return { alpha, slots: first, slotBytes, o, m, l, pos, stride: align(first + slots * slotBytes, 64) };
 }
 
+/** Byte offsets of one key chunk's partial (key split), which gqaCombine merges: O [mpMax][headDimV] at 0. */
+export interface GqaPartialLayout {
+  /** Running maxima m [mpMax], from the partial's start. */
+  m: number;
+  /** Softmax denominators l [mpMax] (times 2^-SOFTMAX_SHIFT, as the kernel keeps them), from the partial's start. */
+  l: number;
+  /** Bytes of one partial, a multiple of 64. */
+  bytes: number;
+}
+
+/** The one place a key-split partial is laid out (partials of unit u at u·bytes, after the per-batch arrays). */
+export function gqaPartialLayout(mpMax: number, headDimV: number): GqaPartialLayout {
+  const rowBytes = mpMax * 4;
+  const m = headDimV * rowBytes;
+  const l = m + rowBytes;
+  return { m, l, bytes: align(l + rowBytes, 64) };
+}
+
+/**
+ * Key chunks per tile for a decode of `tiles` tiles (one query tile) over `keys` visible
+ * keys per batch entry on average: 1 where the tiles already give every thread two, or the
+ * chunks would be under SPLIT_MIN_KEYS, or the call stays on one thread.
+ */
+function keySplitsFor(rt: Runtime, tiles: number, keys: number, workNs: number): number {
+  if (tiles >= 2 * rt.threads) return 1;
+  const splits = Math.min(Math.ceil((2 * rt.threads) / tiles), Math.floor(keys / SPLIT_MIN_KEYS));
+  return splits >= 2 && rt.parallel(tiles * splits, workNs) ? splits : 1;
+}
+
 export function gqa(rt: Runtime, p: GqaKernelParams<number>): void {
   const group = p.headsQ / p.headsKV;
   // Work estimate: every query row against (at most) its batch's valid keys.
@@ -119,19 +164,25 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>): void {
   // Few tiles (decode over few KV heads) on the pool: split each group's heads so every
   // thread has work (each chunk then reads the group's K/V again).
   const tiles = () => p.batch * p.headsKV * qTiles * Math.ceil(group / headChunk);
-  while (headChunk > 4 && tiles() < 2 * rt.threads && rt.parallel(2 * rt.threads, workNs)) {
+  // A decode splits keys instead where each chunk has enough (each head chunk would read the
+  // K/V again; a key chunk reads its part once).
+  const keySplits = qTiles === 1 ? keySplitsFor(rt, tiles(), keys / p.batch, workNs) : 1;
+  while (keySplits === 1 && headChunk > 4 && tiles() < 2 * rt.threads && rt.parallel(2 * rt.threads, workNs)) {
     headChunk = Math.ceil(headChunk / 2);
   }
   const headChunks = Math.ceil(group / headChunk);
   const mpMax = align(tileQ * headChunk, 4);
-  const units = p.batch * p.headsKV * headChunks * qTiles;
+  const units = p.batch * p.headsKV * headChunks * qTiles * keySplits;
   // K/V bytes the call reads (each batch's visible keys, every KV head).
   const kvBytes = keys * p.headsKV * (p.headDim + p.headDimV) * 4;
   // Decode (one query tile) over a large cache: key blocks outer, tiles inner
   // (see assembly/gqa.ts), with one scratch slot per tile a call takes: on the pool each
   // grab is ceil(units / threads) tiles.
   const blockMajor = qTiles === 1 && units > 1 && kvBytes >= BLOCK_MAJOR_MIN_BYTES;
-  const perCall = blockMajor ? (rt.parallel(units, workNs) ? Math.ceil(units / rt.threads) : units) : 1;
+  let perCall = blockMajor ? (rt.parallel(units, workNs) ? Math.ceil(units / rt.threads) : units) : 1;
+  // Key split on the pool: a grab takes tiles of one key chunk at most (the chunks of one
+  // tile side by side would be separate streams, and smaller grabs balance a loaded host).
+  if (blockMajor && keySplits > 1 && rt.parallel(units, workNs)) perCall = Math.min(perCall, units / keySplits);
   const rows = tileQ * headChunk;
   const tileK = blockMajor
     ? Math.min(TILE_K, Math.max(32, align(Math.floor(BLOCK_MAJOR_MACS / (rows * (p.headDim + p.headDimV))), 16)))
@@ -148,10 +199,13 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>): void {
   const pack = p.seqQ > 1 && packFloats > 0 && packFloats * PACK_MIN_REUSE * NS_PER_MAC <= workNs && packFloats * 4 <= PACK_MAX_BYTES;
   const kPackBytes = pack ? align(p.batch * p.headsKV * packRows * p.headDim * 4, 64) : 0;
   const vPackBytes = pack ? align(p.batch * p.headsKV * packRows * p.headDimV * 4, 64) : 0;
-  const scratch = rt.scratch(stride * rt.threads + kPackBytes + vPackBytes + 8 * p.batch);
+  const partialLayout = gqaPartialLayout(mpMax, p.headDimV);
+  const partialsBytes = keySplits > 1 ? units * partialLayout.bytes : 0;
+  const scratch = rt.scratch(stride * rt.threads + kPackBytes + vPackBytes + align(8 * p.batch, 64) + partialsBytes);
   const kPack = scratch + stride * rt.threads;
   const vPack = kPack + kPackBytes;
   const perBatch = vPack + vPackBytes;
+  const partials = perBatch + align(8 * p.batch, 64);
   rt.heap.i32.set(p.kvLength, perBatch >>> 2);
   rt.heap.i32.set(p.queryOffset, (perBatch >>> 2) + p.batch);
 
@@ -201,9 +255,19 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>): void {
     slotM: scratchLayout.m,
     slotL: scratchLayout.l,
     slotPos: scratchLayout.pos,
+    keySplits,
+    partials: keySplits > 1 ? partials : 0,
+    partialBytes: partialLayout.bytes,
+    partialM: partialLayout.m,
+    partialL: partialLayout.l,
   });
 
   if (pack) rt.run('gqaPack', p.batch * p.headsKV, packFloats * 0.1, 1);
 
-  rt.run('gqa', units, workNs, perCall, rt.trace ? { blockMajor, packed: pack, tileRows: rows, headChunks } : undefined);
+  rt.run('gqa', units, workNs, perCall, rt.trace ? { blockMajor, packed: pack, tileRows: rows, headChunks, keySplits } : undefined);
+  // Key split: merge each row's partials (units: the tiles) and write the output.
+  if (keySplits > 1) {
+    const tileCount = units / keySplits;
+    rt.run('gqaCombine', tileCount, units * rows * p.headDimV * NS_PER_MAC, undefined, rt.trace ? { keySplits } : undefined);
+  }
 }

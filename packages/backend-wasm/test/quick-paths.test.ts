@@ -14,8 +14,11 @@
  * - gqa tiles of < 16 rows (4 dims in the lanes: decode) and >= 16 rows (transposed Q: prefill);
  * - gqa K/V packed (gqaPack) then tiles on the pool: gqa/paths/prefill-40-32x8x64 (and f16);
  * - gqa block-major decode on the pool: gqa/paths/decode-8x8x128-2048 (and f16);
- * - gqa decode on the pool with a group's query heads split across tiles (headChunks > 1):
- *   gqa/paths/decode-mqa-32x1x64-640;
+ * - gqa decode on the pool with each tile's keys split across units (keySplits > 1), then
+ *   gqaCombine: gqa/paths/decode-mqa-32x1x64-640 (its one tile: gqaCombine on the calling
+ *   thread). A group's query heads split across tiles (headChunks > 1), which this case
+ *   reached before keys were split, is now left to decodes too short to split keys and to
+ *   prefills of few tiles; no quick case reaches it (test/decode-split.test.ts does);
  * - widen on the pool (f16 K/V of 2M elements): gqa/paths/decode-8x8x128-2048/f16.
  */
 import type { Backend } from '@llama-ops/core';
@@ -27,7 +30,7 @@ interface KernelRun {
   kernel: string;
   units: number;
   pooled: boolean;
-  detail?: { blockMajor?: boolean; packed?: boolean; tileRows?: number; headChunks?: number };
+  detail?: { blockMajor?: boolean; packed?: boolean; tileRows?: number; headChunks?: number; keySplits?: number };
 }
 
 describe('the quick probe reaches every kernel path (2 threads, default thresholds)', () => {
@@ -49,7 +52,7 @@ describe('the quick probe reaches every kernel path (2 threads, default threshol
     const reached = (pred: (r: KernelRun) => boolean) => [...new Set(runs.filter(pred).map((r) => r.id))];
     const some = (pred: (r: KernelRun) => boolean) => reached(pred).length;
 
-    for (const kernel of ['rmsnorm', 'rope', 'gqa', 'gqaPack', 'copy', 'widen', 'narrow']) {
+    for (const kernel of ['rmsnorm', 'rope', 'gqa', 'gqaPack', 'gqaCombine', 'copy', 'widen', 'narrow']) {
       expect(some((r) => r.kernel === kernel && !r.pooled), `${kernel} on the calling thread`).toBeGreaterThan(0);
     }
     expect(reached((r) => r.kernel === 'rmsnorm' && r.pooled)).toEqual(['rmsnorm/paths/rows-96x4096']);
@@ -62,7 +65,8 @@ describe('the quick probe reaches every kernel path (2 threads, default threshol
       'gqa/paths/prefill-40-32x8x64/f16',
     ]);
     expect(reached((r) => gqa(r) && r.pooled && r.detail?.blockMajor === true)).toEqual(['gqa/paths/decode-8x8x128-2048', 'gqa/paths/decode-8x8x128-2048/f16']);
-    expect(reached((r) => gqa(r) && r.pooled && (r.detail?.headChunks ?? 1) > 1)).toEqual(['gqa/paths/decode-mqa-32x1x64-640']);
+    expect(reached((r) => gqa(r) && r.pooled && (r.detail?.keySplits ?? 1) > 1)).toEqual(['gqa/paths/decode-mqa-32x1x64-640']);
+    expect(reached((r) => r.kernel === 'gqaCombine')).toEqual(['gqa/paths/decode-mqa-32x1x64-640']);
     expect(reached((r) => r.kernel === 'widen' && r.pooled)).toEqual(['gqa/paths/decode-8x8x128-2048/f16']);
   });
 });
