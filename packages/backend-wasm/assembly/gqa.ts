@@ -171,16 +171,29 @@ export function gqa(params: usize, start: i32, end: i32, thread: i32): void {
     return;
   }
   // Block-major (decode: one query tile per KV head): every tile of [start, end) takes key
-  // block 0, then every tile block 1... The K/V rows of one key, all heads side by side,
-  // are then read together: each tile reads its head's slice of lines the hardware
-  // prefetcher fetched for the tile before, where tile by tile each head's rows start a new
-  // page per key (Hkv·d·4 bytes apart) and every row waits on a cache miss.
+  // block 0, then every tile block 1... Each tile reads its head's slice of each key's K/V
+  // row (d·4 bytes, Hkv·d·4 apart): pieces the hardware prefetchers do not follow, so read
+  // in place each piece waited on a miss to DRAM (issue 18: 32/8/64 ran at 5.8 GB/s, 2.3x
+  // its ns/key over 2048 keys, where a read pass gets 45-50 GB/s). So before the tiles take
+  // block kb, the block after it is read in address order, one load per 64-byte line over
+  // all the call's heads (touchBlock): the prefetchers stream it (alone, 38 GB/s: 81% of
+  // the read pass), and the tiles find block kb in L2 (src/gqa.ts caps a block's bytes,
+  // BLOCK_MAJOR_BLOCK_BYTES). bench/ab.mjs CPU=1, 1 thread, 32768 keys, against reading in
+  // place: 32/8/64 0.42-0.46x (675-700 -> 300-320 ns/key, 1.07x its 2048-key figure),
+  // 32/8/128 0.76-0.81x, MHA 32/32/128 0.86-0.89x. Touching block kb itself first measured
+  // the same for 32/8/64 and 7% slower for 32/8/128; each tile touching its share of the
+  // next block before its turn (interleaved) 0.52x and 0.91x. Not for one-row tiles (MHA)
+  // on the pool: each K/V byte feeds 2 multiply-adds there, two threads come near the
+  // memory's rate, and the pass, which the compute does not overlap, cost 4-15% of CPU time.
   for (let u = start; u < end; u++) {
     useSlot(u - start);
     setTile(u);
     tileStart();
   }
+  const stream = tileQ * headChunk > 1 || end - start == perTile;
+  let touched = stream ? touchBlock(start, end, 0) : 0;
   for (let kb = 0; ; kb++) {
+    if (stream) touched ^= touchBlock(start, end, kb + 1);
     let any = false;
     for (let u = start; u < end; u++) {
       setTile(u);
@@ -192,11 +205,54 @@ export function gqa(params: usize, start: i32, end: i32, thread: i32): void {
     }
     if (!any) break;
   }
+  // The loads' results go to memory (the scores' scratch, free now), so none is dropped.
+  store<i32>(sS, touched);
   for (let u = start; u < end; u++) {
     useSlot(u - start);
     setTile(u);
     tileFinish();
   }
+}
+
+/**
+ * Reads key block kb of the tiles [start, end) (block-major, one query tile) from memory in
+ * address order, one i32 per 64-byte line: per batch, the K rows and then the V rows of
+ * the block's keys, over the KV heads of that batch's tiles (the whole row when a call
+ * takes all heads). Returns the loads' XOR, for the caller to store.
+ */
+function touchBlock(start: i32, end: i32, kb: i32): i32 {
+  let x: i32 = 0;
+  if (kPack) return x; // a causal block packed by gqaPack reads the packed rows
+  const perBatch = headsKV * headChunks;
+  let u = start;
+  while (u < end) {
+    // Units [u, last] share a batch (and, with a key split, a key chunk: unit u is tile
+    // u % perTile), so one key range.
+    const tile = keySplits > 1 ? u % perTile : u;
+    const b = tile / perBatch;
+    const last = min(end, u + perBatch - tile % perBatch) - 1;
+    setTile(u);
+    const j0 = tJStart + kb * tileK;
+    if (j0 < tJEnd) {
+      const nk = min(tileK, tJEnd - j0);
+      const g0 = (tile / headChunks) % headsKV, g1 = ((tile + last - u) / headChunks) % headsKV + 1;
+      const token = (b as usize) * (seqKV as usize) + (j0 as usize);
+      x ^= touchRows(k + token * kTokenBytes + (((g0 * d) as usize) << 2), kTokenBytes, nk, (((g1 - g0) * d) as usize) << 2);
+      x ^= touchRows(v + token * vTokenBytes + (((g0 * dv) as usize) << 2), vTokenBytes, nk, (((g1 - g0) * dv) as usize) << 2);
+    }
+    u = last + 1;
+  }
+  return x;
+}
+
+/** XOR of one i32 per 64 bytes of `rows` rows of `bytes` bytes at p, `stride` bytes apart. */
+function touchRows(p: usize, stride: usize, rows: i32, bytes: usize): i32 {
+  let x: i32 = 0;
+  for (let j = 0; j < rows; j++) {
+    for (let o: usize = 0; o < bytes; o += 64) x ^= load<i32>(p + o);
+    p += stride;
+  }
+  return x;
 }
 
 /** Points the per-tile scratch at slot i. */

@@ -11,7 +11,7 @@
  * gqa); rmsnorm and rope run bench/quick.mjs's shapes. `ITERS=N` calls of each;
  * `THREADS=N` (default 1); `CPU=1` times process CPU time instead of wall time (steadier
  * for one thread on a loaded machine: time spent preempted does not count). Prints
- * medians and B/A.
+ * medians and B/A. `FLUSH=1` evicts the caches before each call (a 64 MiB write outside the timing).
  * `BW=1` also prints, per GQA shape, the K/V read rate of each build (K/V bytes / median)
  * beside a read pass over as many bytes in this process (Buffer.compare of two equal
  * buffers: native memcmp, loads only), its ratio, and ns per key.
@@ -38,6 +38,11 @@ const cpuMs = () => {
 const wallMs = () => Number(process.hrtime.bigint()) / 1e6;
 const now = process.env.CPU === '1' ? cpuMs : wallMs;
 
+// FLUSH=1: before each timed call, write a 64 MiB buffer (outside the timing), so the call
+// finds its K/V evicted from the caches, as a decode step does after the layers between.
+const flush = process.env.FLUSH === '1' ? Buffer.alloc(64 << 20) : null;
+let flushes = 0;
+
 /**
  * Times `run` on build A's and build B's tensors (`make(backend)`), alternating, and prints
  * the medians. `run` returns the outputs to dispose (outside the timing).
@@ -46,6 +51,7 @@ function compare(name, make, run, bytes = 0, keysOf = 1) {
   const ta = make(A);
   const tb = make(B);
   const once = (t) => {
+    if (flush) flush.fill(flushes++);
     const start = now();
     const outs = run(t);
     const ms = now() - start;

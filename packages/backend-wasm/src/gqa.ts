@@ -17,7 +17,8 @@
  * kernel, into the scratch block) when each packed float is reused enough and the copy
  * stays under PACK_MAX_BYTES; decode reads K/V in place (each row is read once anyway).
  * A decode with more than one tile over a large cache runs block-major (key blocks outer,
- * tiles inner; BLOCK_MAJOR_* below), whatever the distance between one head's K rows.
+ * tiles inner, each block first streamed into L2 in address order; BLOCK_MAJOR_* below),
+ * whatever the distance between one head's K rows.
  */
 import type { GqaKernelParams } from '@llama-ops/core';
 import { writeGqaParams } from './params.js';
@@ -48,6 +49,18 @@ const BLOCK_MAJOR_MACS = 32768;
  * Measured before: with 4 MiB (32/8/128 over 512
  * keys, in L2/L3) block-major order measured 4% slower, with 8 MiB even, from 16 MiB on
  * faster (9% at 16 MiB, 12% for 64 MiB of MHA, 27% for 32/8/128 over 8192 keys; 1 thread).
+ * With each block streamed first (issue 18; assembly/gqa.ts), block-major order is 0.43x
+ * tile-major (as read in place) at 16 MiB (32/8/64 over 4096 keys) and even at 8 MiB
+ * (32/8/64 over 2048 keys 0.97-1.02, 32/8/128 over 1024 1.04-1.07), but still 4-19%
+ * slower at 1-4 MiB (32/8/64 over 256 and 1024 keys, 32/8/128 over 256, MHA over 256),
+ * with warm caches and with the caches evicted before each call alike (bench/ab.mjs
+ * FLUSH=1): read one head at a time, a small cache is not a pass per head from DRAM (the
+ * first tile's misses bring its neighbours' lines into L3), and the pass and the smaller
+ * blocks are overhead there. So the constant stands, a size with a margin below the L3
+ * (32 MiB here) where tile-major order's cost per key turns up: it is an L3 effect, and
+ * wasm cannot ask the cache size; a machine whose L3 is under ~16 MiB gets tile-major order
+ * where it is already slower (as before this change), one with more gets block-major
+ * order where it measured no faster or up to 7% slower (bench/ab.mjs, 1 thread).
  */
 const BLOCK_MAJOR_MIN_BYTES = 16 << 20;
 /**
@@ -63,6 +76,17 @@ const BLOCK_MAJOR_MIN_BYTES = 16 << 20;
  * 1.07-1.09x slower over 8192 keys (0.96-1.07x over 32768), hence the 2-per-thread bound.
  */
 const SPLIT_MIN_KEYS = 256;
+/**
+ * Most K/V bytes of one key block in block-major order, over the heads of one call (one
+ * thread's tiles), where the block is streamed into L2 before the tiles read it: the block
+ * being read and the one streamed for the next stay in a 1 MiB L2 (and in half of one
+ * of 2 MiB, or in L3). Only caps MHA-like calls (32/32/128 on 1 thread: 16 keys instead
+ * of 128); 32/8/64 and 32/8/128 blocks are 256 KiB. MHA 32/32/128, 1 thread, bench/ab.mjs
+ * CPU=1 against main: 512 KiB 0.81-0.93x over 2048 keys and 0.86-0.89x over 32768;
+ * 1 MiB 0.76-0.79x and 0.91-0.94x; 2 MiB 0.92x and 1.01-1.21x; 4 MiB (no cap) 1.25x
+ * over 32768 streaming the next block, 0.9x streaming the block itself.
+ */
+const BLOCK_MAJOR_BLOCK_BYTES = 512 << 10;
 /** Single-thread cost per multiply-add of Q·K and P·V (measured ~0.05 ns), for the threading decision. */
 const NS_PER_MAC = 0.06;
 /**
@@ -184,8 +208,13 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>): void {
   // tile side by side would be separate streams, and smaller grabs balance a loaded host).
   if (blockMajor && keySplits > 1 && rt.parallel(units, workNs)) perCall = Math.min(perCall, units / keySplits);
   const rows = tileQ * headChunk;
+  // Block-major calls stream each key block through L2 first (assembly/gqa.ts), except
+  // one-row tiles on the pool: then a block holds at most BLOCK_MAJOR_BLOCK_BYTES of the
+  // call's K/V rows (its heads: ceil(perCall / headChunks)).
+  const stream = rows > 1 || perCall === units;
+  const streamKeys = Math.floor(BLOCK_MAJOR_BLOCK_BYTES / (Math.ceil(perCall / headChunks) * (p.headDim + p.headDimV) * 4) / 16) * 16;
   const tileK = blockMajor
-    ? Math.min(TILE_K, Math.max(32, align(Math.floor(BLOCK_MAJOR_MACS / (rows * (p.headDim + p.headDimV))), 16)))
+    ? Math.min(TILE_K, Math.max(32, align(Math.floor(BLOCK_MAJOR_MACS / (rows * (p.headDim + p.headDimV))), 16)), stream ? Math.max(16, streamKeys) : TILE_K)
     : TILE_K;
   const scratchLayout = gqaScratchLayout(mpMax, p.headDim, p.headDimV, tileK, perCall);
   const stride = scratchLayout.stride;

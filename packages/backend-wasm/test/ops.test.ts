@@ -171,6 +171,7 @@ describe.each([1, 2])('wasm backend, %i thread(s)', (threads) => {
       ['block-major decode 32/8/64 (2 KiB rows), NaN past kvLength 4100', { q: [1, 1, 32, 64], kv: [4200, 8, 64], opts: { kvLength: [4100] }, garbage: true }],
       ['block-major decode 32/4/64 (1 KiB rows), ragged batch [100, 8200]', { q: [2, 1, 32, 64], kv: [8300, 4, 64], opts: { kvLength: [100, 8200] }, garbage: true }],
       ['block-major decode 32/8/64, window 4200 of 4400 keys', { q: [1, 1, 32, 64], kv: [4400, 8, 64], opts: { window: 4200 } }],
+      ['block-major decode, batch 3 ragged [700, 600, 900] (on 2 threads a grab ends and starts mid-batch: streamed head ranges)', { q: [3, 1, 32, 128], kv: [900, 8, 128], opts: { kvLength: [700, 600, 900] }, garbage: true }],
       ['block-major decode with sinks and softcap, dv 96', { q: [1, 1, 16, 128], kv: [2400, 8, 96], opts: { softcap: 30, sinks: Array.from({ length: 16 }, (_, i) => i / 4 - 2) } }],
       // Tiles of 16+ rows with rows left past the 16-row blocks: 24 (16 + 8) and 28 (16 + 8 + 4).
       ['prefill, 12-head groups (24-row tiles), 133 keys', { q: [1, 133, 24, 16], kv: [133, 2, 16] }],
