@@ -113,6 +113,10 @@ export const PARAM_BLOCKS = {
       slotM: ['u32', 'running maxima m, from the slot start'],
       slotL: ['u32', 'softmax denominators l, from the slot start'],
       slotPos: ['u32', "each row's query position, from the slot start"],
+      kvHalf: ['bool', 'K and V are f16 (token strides in halves): widened by gqaPack, or per key block when read in place'],
+      scratchKBlock: ['u32', 'f16 K read in place: the key block widened to f32 [tileK][headDim], from the thread scratch start'],
+      scratchVBlock: ['u32', 'f16 V read in place: the value block widened to f32 [tileK][headDimV], from the thread scratch start'],
+      scratchFlag: ['u32', 'f16 K/V read in place: an i32 set to 1 when a kernel converting in registers met an Inf/NaN half, from the thread scratch start'],
     },
   },
   convert: {

@@ -15,11 +15,21 @@
  * stays under PACK_MAX_BYTES; decode reads K/V in place (each row is read once anyway).
  * A decode with more than one tile over a large cache runs block-major (key blocks outer,
  * tiles inner; BLOCK_MAJOR_* below), whatever the distance between one head's K rows.
+ *
+ * f16 K/V (`kvHalf`, from backend.ts) are read as f16 by the kernels: the pack is f32
+ * (gqaPack widens), in place the kernels convert in registers or per key block (see
+ * assembly/gqa.ts), and the block-major threshold counts their real (2-byte) size. The
+ * kernels flag Inf/NaN halves they converted in registers; gqa() then returns false and
+ * the backend reruns the call on widened copies. F16_BENCH below has the numbers.
  */
 import type { GqaKernelParams } from '@llama-ops/core';
 import { writeGqaParams } from './params.js';
 import type { Runtime } from './runtime.js';
 
+/**
+ * f16 K/V decode, f16 read directly (this) against staged (widened copies, before), bench/ab.mjs
+ * CPU=1 DTYPE=f16 medians, 1 thread, shared 2-core EPYC: see the changeset and F16_BENCH_NOTE.
+ */
 /** Target rows (queries × heads) per tile. */
 const TILE_ROWS = 32;
 /** Keys per block of the online softmax (64, 128 and 256 measured within noise; 128 kept). */
@@ -85,6 +95,12 @@ export interface GqaScratchLayout {
   pos: number;
   /** Bytes of one thread's scratch, a multiple of 64 (a cache line). */
   stride: number;
+  /** f16 K/V read in place: the widened key block [tileK][headDim], from the thread's start (0: none). */
+  kBlock: number;
+  /** f16 K/V read in place: the widened value block [tileK][headDimV], from the thread's start (0: none). */
+  vBlock: number;
+  /** f16 K/V read in place: the i32 set when a kernel met an Inf/NaN half, from the thread's start (0: none). */
+  flag: number;
 }
 
 /**
@@ -92,9 +108,12 @@ export interface GqaScratchLayout {
  * and alpha, shared by the tiles; then `slots` slots, one per tile in flight (block-major
  * order keeps several), each with Q (Qt [headDim padded to 4][mpMax], or Qc with the dims
  * in the lanes, the same size), O, m, l and the rows' positions.
+ * f16 K/V read in place add, after the slots, the Inf/NaN flag (32 bytes) and the f32 blocks
+ * each key block is widened into (tiles of 16 rows or more).
  * @param mpMax - rows of the largest tile, padded to a multiple of 4.
+ * @param kvBlocks - whether to lay out the widened K/V blocks (f16 K/V read in place).
  */
-export function gqaScratchLayout(mpMax: number, headDim: number, headDimV: number, tileK: number, slots: number): GqaScratchLayout {
+export function gqaScratchLayout(mpMax: number, headDim: number, headDimV: number, tileK: number, slots: number, kvBlocks = false): GqaScratchLayout {
   const rowBytes = mpMax * 4; // one f32 or i32 per row
   const alpha = tileK * rowBytes;
   const first = alpha + rowBytes;
@@ -103,10 +122,22 @@ export function gqaScratchLayout(mpMax: number, headDim: number, headDimV: numbe
   const l = m + rowBytes;
   const pos = l + rowBytes;
   const slotBytes = pos + rowBytes;
-  return { alpha, slots: first, slotBytes, o, m, l, pos, stride: align(first + slots * slotBytes, 64) };
+  const end = first + slots * slotBytes;
+  if (!kvBlocks) return { alpha, slots: first, slotBytes, o, m, l, pos, stride: align(end, 64), kBlock: 0, vBlock: 0, flag: 0 };
+  const flag = end;
+  const kBlock = align(flag + 32, 64);
+  const vBlock = kBlock + tileK * headDim * 4;
+  return { alpha, slots: first, slotBytes, o, m, l, pos, stride: align(vBlock + tileK * headDimV * 4, 64), kBlock, vBlock, flag };
 }
 
-export function gqa(rt: Runtime, p: GqaKernelParams<number>): void {
+/**
+ * @param kvHalf - K and V are f16 (at p.k, p.v, with their f16 layouts), the rest f32: the
+ * kernels read them as f16 (gqaPack widens them into the pack; in place, tiles under 16
+ * rows convert in registers, larger ones widen each key block).
+ * @returns false when K/V read in registers held an Inf/NaN half (the output is then not
+ * written as it should be: the caller reruns the call on widened f32 copies), else true.
+ */
+export function gqa(rt: Runtime, p: GqaKernelParams<number>, kvHalf = false): boolean {
   const group = p.headsQ / p.headsKV;
   // Work estimate: every query row against (at most) its batch's valid keys.
   let keys = 0;
@@ -126,7 +157,7 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>): void {
   const mpMax = align(tileQ * headChunk, 4);
   const units = p.batch * p.headsKV * headChunks * qTiles;
   // K/V bytes the call reads (each batch's visible keys, every KV head).
-  const kvBytes = keys * p.headsKV * (p.headDim + p.headDimV) * 4;
+  const kvBytes = keys * p.headsKV * (p.headDim + p.headDimV) * (kvHalf ? 2 : 4);
   // Decode (one query tile) over a large cache: key blocks outer, tiles inner
   // (see assembly/gqa.ts), with one scratch slot per tile a call takes: on the pool each
   // grab is ceil(units / threads) tiles.
@@ -136,8 +167,6 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>): void {
   const tileK = blockMajor
     ? Math.min(TILE_K, Math.max(32, align(Math.floor(BLOCK_MAJOR_MACS / (rows * (p.headDim + p.headDimV))), 16)))
     : TILE_K;
-  const scratchLayout = gqaScratchLayout(mpMax, p.headDim, p.headDimV, tileK, perCall);
-  const stride = scratchLayout.stride;
   // Packed K/V rows per (batch, KV head): keys up to the last one a query may see.
   let packRows = 0;
   for (let b = 0; b < p.batch; b++) {
@@ -146,6 +175,8 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>): void {
   }
   const packFloats = p.batch * p.headsKV * packRows * (p.headDim + p.headDimV);
   const pack = p.seqQ > 1 && packFloats > 0 && packFloats * PACK_MIN_REUSE * NS_PER_MAC <= workNs && packFloats * 4 <= PACK_MAX_BYTES;
+  const scratchLayout = gqaScratchLayout(mpMax, p.headDim, p.headDimV, tileK, perCall, kvHalf && !pack);
+  const stride = scratchLayout.stride;
   const kPackBytes = pack ? align(p.batch * p.headsKV * packRows * p.headDim * 4, 64) : 0;
   const vPackBytes = pack ? align(p.batch * p.headsKV * packRows * p.headDimV * 4, 64) : 0;
   const scratch = rt.scratch(stride * rt.threads + kPackBytes + vPackBytes + 8 * p.batch);
@@ -159,8 +190,8 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>): void {
   const at = p.layout;
   writeGqaParams(rt, {
     q: p.q + at.q.offset * 4,
-    k: p.k + at.k.offset * 4,
-    v: p.v + at.v.offset * 4,
+    k: p.k + at.k.offset * (kvHalf ? 2 : 4),
+    v: p.v + at.v.offset * (kvHalf ? 2 : 4),
     out: p.out + at.out.offset * 4,
     qRowStride: at.q.rowStride,
     kRowStride: at.k.rowStride,
@@ -201,9 +232,17 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>): void {
     slotM: scratchLayout.m,
     slotL: scratchLayout.l,
     slotPos: scratchLayout.pos,
+    kvHalf,
+    scratchFlag: scratchLayout.flag,
+    scratchKBlock: scratchLayout.kBlock,
+    scratchVBlock: scratchLayout.vBlock,
   });
 
   if (pack) rt.run('gqaPack', p.batch * p.headsKV, packFloats * 0.1, 1);
 
-  rt.run('gqa', units, workNs, perCall, rt.trace ? { blockMajor, packed: pack, tileRows: rows, headChunks } : undefined);
+  // f16 K/V in place: each thread's Inf/NaN flag, cleared before the run, read after it.
+  const flags = kvHalf && !pack ? Array.from({ length: rt.threads }, (_, t) => (scratch + t * stride + scratchLayout.flag) >>> 2) : [];
+  for (const f of flags) rt.heap.i32[f] = 0;
+  rt.run('gqa', units, workNs, perCall, rt.trace ? { blockMajor, packed: pack, tileRows: rows, headChunks, kvHalf } : undefined);
+  return flags.every((f) => rt.heap.i32[f] === 0);
 }
