@@ -6,8 +6,8 @@
  * accumulateHalf, at the end of this file) and larger tiles widen each key block into
  * per-thread f32 buffers (widenKV), so no f32 copy of the cache is made. Decode over
  * 32768 keys, 1 thread, f16 against f32 on the same build (ab.mjs CPU medians, shared
- * 2-core EPYC): MHA 32/32/128 0.89x the f32 time, 32/8/64 0.81x, 32/8/128 1.28x, MQA
- * 32/1/128 1.13x: the conversion's ops make decode compute- and latency-bound here, short
+ * 2-core EPYC): MHA 32/32/128 0.88x the f32 time, 32/8/64 0.79x, 32/8/128 1.16x, MQA
+ * 32/1/128 1.12x (and 0.50x, 0.63x, 0.83x, 0.97x the staged f16 time of before): the conversion's ops make decode compute- and latency-bound here, short
  * of issue 18's 1.6x target (see the f16 section for what was measured).
  *
  * Units are tiles (below), taken one after another, or for a decode of several tiles over a
