@@ -119,6 +119,10 @@ export const PARAM_BLOCKS = {
       partialBytes: ['u32', 'bytes of one partial'],
       partialM: ['u32', 'running maxima m of a partial, from its start'],
       partialL: ['u32', 'denominators l of a partial, from its start'],
+      kvHalf: ['bool', 'K and V are f16 (token strides in halves): widened by gqaPack, or per key block when read in place'],
+      scratchKBlock: ['u32', 'f16 K read in place: the key block widened to f32 [tileK][headDim], from the thread scratch start'],
+      scratchVBlock: ['u32', 'f16 V read in place: the value block widened to f32 [tileK][headDimV], from the thread scratch start'],
+      scratchFlag: ['u32', 'f16 K/V read in place: an i32 set to 1 when a kernel converting in registers met an Inf/NaN half, from the thread scratch start'],
     },
   },
   convert: {

@@ -1,6 +1,15 @@
 /**
  * Grouped-query attention (flash-attention style, f32), over work units `[start, end)`.
  *
+ * K and V may be f16 (kvHalf): a prefill's gqaPack widens them into its f32 pack; read in
+ * place, tiles under 16 rows (decode) convert each vector in registers (scoresHalf,
+ * accumulateHalf, at the end of this file) and larger tiles widen each key block into
+ * per-thread f32 buffers (widenKV), so no f32 copy of the cache is made. Decode over
+ * 32768 keys, 1 thread, f16 against f32 on the same build (ab.mjs CPU medians, shared
+ * 2-core EPYC): MHA 32/32/128 0.88x the f32 time, 32/8/64 0.79x, 32/8/128 1.16x, MQA
+ * 32/1/128 1.12x (and 0.50x, 0.63x, 0.83x, 0.97x the staged f16 time of before): the conversion's ops make decode compute- and latency-bound here, short
+ * of issue 18's 1.6x target (see the f16 section for what was measured).
+ *
  * Units are tiles (below), taken one after another, or for a decode of several tiles over a
  * large cache, block-major: key block 0 of every tile, then block 1... (each tile's state
  * in its own scratch slot; src/gqa.ts decides and sizes the blocks).
@@ -106,6 +115,9 @@ let tKHead: usize = 0, tVHead: usize = 0, tKStride: usize = 0, tVStride: usize =
 // unit's (0: tileFinish writes the output rows).
 let keySplits: i32 = 1, partials: usize = 0, partialBytes: usize = 0, partialM: usize = 0, partialL: usize = 0;
 let tPartial: usize = 0;
+// f16 K/V read in place (kvHalf, not packed): each key block is widened into this thread's
+// f32 block buffers (widenKV) before the f32 kernels read it.
+let halfKV: bool = false, sKBlk: usize = 0, sVBlk: usize = 0, sFlag: usize = 0;
 
 export function gqa(params: usize, start: i32, end: i32, thread: i32): void {
   q = GqaParams.q(params);
@@ -159,6 +171,15 @@ export function gqa(params: usize, start: i32, end: i32, thread: i32): void {
   slotM = GqaParams.slotM(params);
   slotL = GqaParams.slotL(params);
   slotPos = GqaParams.slotPos(params);
+  // f16 K/V: token strides in halves. Packed, gqaPack widened them; in place, halfKV.
+  if (GqaParams.kvHalf(params)) {
+    kTokenBytes >>= 1;
+    vTokenBytes >>= 1;
+  }
+  halfKV = GqaParams.kvHalf(params) && !kPack;
+  sKBlk = sS + GqaParams.scratchKBlock(params);
+  sVBlk = sS + GqaParams.scratchVBlock(params);
+  sFlag = sS + GqaParams.scratchFlag(params);
 
   if (!GqaParams.blockMajor(params)) {
     useSlot(0);
@@ -237,8 +258,9 @@ function touchBlock(start: i32, end: i32, kb: i32): i32 {
       const nk = min(tileK, tJEnd - j0);
       const g0 = (tile / headChunks) % headsKV, g1 = ((tile + last - u) / headChunks) % headsKV + 1;
       const token = (b as usize) * (seqKV as usize) + (j0 as usize);
-      x ^= touchRows(k + token * kTokenBytes + (((g0 * d) as usize) << 2), kTokenBytes, nk, (((g1 - g0) * d) as usize) << 2);
-      x ^= touchRows(v + token * vTokenBytes + (((g0 * dv) as usize) << 2), vTokenBytes, nk, (((g1 - g0) * dv) as usize) << 2);
+      const sh: usize = halfKV ? 1 : 2; // f16 K/V read in place: 2 bytes an element
+      x ^= touchRows(k + token * kTokenBytes + (((g0 * d) as usize) << sh), kTokenBytes, nk, (((g1 - g0) * d) as usize) << sh);
+      x ^= touchRows(v + token * vTokenBytes + (((g0 * dv) as usize) << sh), vTokenBytes, nk, (((g1 - g0) * dv) as usize) << sh);
     }
     u = last + 1;
   }
@@ -297,8 +319,8 @@ function setTile(u: i32): void {
   } else {
     tKStride = kTokenBytes;
     tVStride = vTokenBytes;
-    tKHead = k + ((b as usize) * (seqKV as usize)) * kTokenBytes + (((g as usize) * (d as usize)) << 2);
-    tVHead = v + ((b as usize) * (seqKV as usize)) * vTokenBytes + (((g as usize) * (dv as usize)) << 2);
+    tKHead = k + ((b as usize) * (seqKV as usize)) * kTokenBytes + (((g as usize) * (d as usize)) << (halfKV ? 1 : 2));
+    tVHead = v + ((b as usize) * (seqKV as usize)) * vTokenBytes + (((g as usize) * (dv as usize)) << (halfKV ? 1 : 2));
   }
   tPartial = 0;
   if (keySplits > 1) splitKeys(part, part * perTile + u);
@@ -392,14 +414,29 @@ function tileStart(): void {
 /** Keys [j0, j0 + nk) of the current tile: scores, softcap, mask, visibility, online softmax, P·V. */
 function tileKeys(j0: i32, nk: i32): void {
   const b = tB, h0 = tH0, nh = tNh, i0 = tI0, M = tM, Mp = tMp, pmin = tPmin, pmax = tPmax;
-  const kHead = tKHead, vHead = tVHead, kStride = tKStride, vStride = tVStride;
-  scores(M, Mp, kHead + (j0 as usize) * kStride, kStride, nk);
+  // f16 K/V in place: tiles under 16 rows (decode) convert in registers (scoresHalf,
+  // accumulateHalf); larger tiles reuse each row 16+ times, so the block's rows are widened
+  // into the f32 block buffers first (widenKV), d (dv) floats apart, for the f32 kernels.
+  const inRegs = halfKV && Mp < 16, widen = halfKV && !inRegs;
+  const kStride = widen ? (d as usize) << 2 : tKStride, vStride = widen ? (dv as usize) << 2 : tVStride;
+  const kHead = widen ? widenKV(j0, nk) : tKHead, vHead = widen ? sVBlk - (j0 as usize) * vStride : tVHead;
+  if (inRegs) {
+    // Inf/NaN halves: one-row tiles (MHA) flag them in their kernels (scoresOneRowHalf,
+    // accumulateTailHalf); larger tiles scan the block's K and V rows first (scanHalves).
+    if (M > 1) {
+      scanHalves(kHead + (j0 as usize) * kStride, kStride, nk, d);
+      scanHalves(vHead + (j0 as usize) * vStride, vStride, nk, dv);
+    }
+    scoresHalf(M, Mp, kHead + (j0 as usize) * kStride, kStride, nk);
+  }
+  else scores(M, Mp, kHead + (j0 as usize) * kStride, kStride, nk);
   if (softcap > 0) applySoftcap(Mp, nk);
   if (mask) applyMask(b, h0, nh, i0, M, Mp, j0, nk);
   const full = (!causal || j0 + nk - 1 <= pmin) && (window == 0 || j0 > pmax - window);
   if (!full) applyVisibility(Mp, j0, nk);
   softmaxUpdate(Mp, nk);
-  accumulate(M, Mp, vHead + (j0 as usize) * vStride, vStride, nk, j0, !full);
+  if (inRegs) accumulateHalf(M, Mp, vHead + (j0 as usize) * vStride, vStride, nk, j0, !full);
+  else accumulate(M, Mp, vHead + (j0 as usize) * vStride, vStride, nk, j0, !full);
 }
 
 /** Writes the current tile's rows. */
@@ -1165,8 +1202,10 @@ export function gqaPack(params: usize, start: i32, end: i32, thread: i32): void 
   const isCausal = GqaParams.causal(params);
   const kvl = GqaParams.kvLength(params);
   const qoff = GqaParams.queryOffset(params);
-  const kToken = (GqaParams.kRowStride(params) as usize) << 2;
-  const vToken = (GqaParams.vRowStride(params) as usize) << 2;
+  const half = GqaParams.kvHalf(params); // f16 K/V: widened into the f32 pack
+  const eltShift: usize = half ? 1 : 2;
+  const kToken = (GqaParams.kRowStride(params) as usize) << eltShift;
+  const vToken = (GqaParams.vRowStride(params) as usize) << eltShift;
   for (let u = start; u < end; u++) {
     const b = u / hkv;
     const g = u % hkv;
@@ -1175,6 +1214,11 @@ export function gqaPack(params: usize, start: i32, end: i32, thread: i32): void 
     hi = min(max(hi, 0), rows as i32);
     const slot = (u as usize) * rows;
     const token = (b as usize) * skv; // the batch's first K/V token
+    if (half) {
+      widenRows(kSrc + token * kToken + (((g as usize) * dk) << 1), kToken, kDst + ((slot * dk) << 2), dk, hi);
+      widenRows(vSrc + token * vToken + (((g as usize) * dvv) << 1), vToken, vDst + ((slot * dvv) << 2), dvv, hi);
+      continue;
+    }
     packRowsOf(kSrc + token * kToken + (((g as usize) * dk) << 2), kToken, kDst + ((slot * dk) << 2), dk, hi);
     packRowsOf(vSrc + token * vToken + (((g as usize) * dvv) << 2), vToken, vDst + ((slot * dvv) << 2), dvv, hi);
   }
@@ -1191,4 +1235,496 @@ function packRowsOf(src: usize, srcStride: usize, dst: usize, width: usize, n: i
     src += srcStride;
     dst += bytes;
   }
+}
+
+/**
+ * f16 K/V read in place: keys [j0, j0 + nk) of the current tile's K and V rows widened into
+ * this thread's f32 block buffers (contiguous rows of d and dv floats). Returns the K base
+ * the f32 kernels index with j0 (sKBlk - j0 rows), as tKHead would be for f32 rows.
+ */
+function widenKV(j0: i32, nk: i32): usize {
+  widenRows(tKHead + (j0 as usize) * tKStride, tKStride, sKBlk, d as usize, nk);
+  widenRows(tVHead + (j0 as usize) * tVStride, tVStride, sVBlk, dv as usize, nk);
+  return sKBlk - (j0 as usize) * ((d as usize) << 2);
+}
+
+/**
+ * 4 halves, sign-extended into i32 lanes, as exact f32: shifted left 13, the sign copies
+ * at bits 28-30 cleared (sign at 31, exponent at 23-27, mantissa at 13-22), times 2^112
+ * (re-biasing 15 -> 127: exact for normals, subnormals and zeros); exponent 31 (Inf/NaN)
+ * gets the all-ones f32 exponent, mantissa kept (as convert.ts's widen).
+ */
+// @ts-ignore: decorator
+@inline
+function halfToF32x4(x: v128): v128 {
+  const m = v128.and(i32x4.shl(x, 13), i32x4.splat(0x8fffffff));
+  const e = v128.and(m, i32x4.splat(0x0f800000));
+  const special = i32x4.eq(e, i32x4.splat(0x0f800000));
+  return v128.bitselect(v128.or(m, i32x4.splat(0x7f800000)), f32x4.mul(m, i32x4.splat(0x77800000)), special);
+}
+
+/**
+ * n rows of `width` halves, `srcStride` bytes apart, widened to contiguous f32 rows at dst.
+ * Four rows per pass, their loads interleaved: rows in place are a token apart, each one
+ * (256-512 bytes) a separate DRAM access, and a row at a time left about one row's misses
+ * in flight (MHA 32/32/128 decode over 32768 keys: ~3x slower than four).
+ */
+function widenRows(src: usize, srcStride: usize, dst: usize, width: usize, n: i32): void {
+  const w8 = width & ~(7 as usize);
+  const dstRow = width << 2;
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const s1 = src + srcStride, s2 = s1 + srcStride, s3 = s2 + srcStride;
+    const d1 = dst + dstRow, d2 = d1 + dstRow, d3 = d2 + dstRow;
+    let i: usize = 0;
+    for (; i < w8; i += 8) {
+      const so = i << 1, o = i << 2;
+      const h0 = v128.load(src + so), h1 = v128.load(s1 + so), h2 = v128.load(s2 + so), h3 = v128.load(s3 + so);
+      v128.store(dst + o, halfToF32x4(i32x4.extend_low_i16x8_s(h0)));
+      v128.store(dst + o, halfToF32x4(i32x4.extend_high_i16x8_s(h0)), 16);
+      v128.store(d1 + o, halfToF32x4(i32x4.extend_low_i16x8_s(h1)));
+      v128.store(d1 + o, halfToF32x4(i32x4.extend_high_i16x8_s(h1)), 16);
+      v128.store(d2 + o, halfToF32x4(i32x4.extend_low_i16x8_s(h2)));
+      v128.store(d2 + o, halfToF32x4(i32x4.extend_high_i16x8_s(h2)), 16);
+      v128.store(d3 + o, halfToF32x4(i32x4.extend_low_i16x8_s(h3)));
+      v128.store(d3 + o, halfToF32x4(i32x4.extend_high_i16x8_s(h3)), 16);
+    }
+    for (; i < width; i++) {
+      const so = i << 1, o = i << 2;
+      store<f32>(dst + o, halfToF32(load<i16>(src + so)));
+      store<f32>(d1 + o, halfToF32(load<i16>(s1 + so)));
+      store<f32>(d2 + o, halfToF32(load<i16>(s2 + so)));
+      store<f32>(d3 + o, halfToF32(load<i16>(s3 + so)));
+    }
+    src += 4 * srcStride;
+    dst += 4 * dstRow;
+  }
+  for (; j < n; j++) {
+    let i: usize = 0;
+    for (; i < w8; i += 8) {
+      const h = v128.load(src + (i << 1));
+      v128.store(dst + (i << 2), halfToF32x4(i32x4.extend_low_i16x8_s(h)));
+      v128.store(dst + (i << 2), halfToF32x4(i32x4.extend_high_i16x8_s(h)), 16);
+    }
+    for (; i < width; i++) store<f32>(dst + (i << 2), halfToF32(load<i16>(src + (i << 1))));
+    src += srcStride;
+    dst += dstRow;
+  }
+}
+
+/** One half (sign-extended) as f32, as halfToF32x4. */
+// @ts-ignore: decorator
+@inline
+function halfToF32(h: i16): f32 {
+  return f32x4.extract_lane(halfToF32x4(i32x4.splat(h as i32)), 0);
+}
+
+// ---------------------------------------------------------------------------------------
+// f16 K/V read in place by tiles under 16 rows (decode): the f32 kernels above with each
+// K/V vector converted in registers. v128.load16x4_s puts 4 halves in i32 lanes (sign
+// copies in bits 15-31); << 13 and & 0x8fffffff leave the sign at bit 31, exponent and
+// mantissa at bits 23-27 / 13-22: the f32 whose value is the half's times 2^-112, exactly
+// (subnormal halves become f32 subnormals, zeros stay signed zeros). The 2^112 is applied
+// once per score (K) and folded into P (V: P·2^112 <= 2^80, and P·2^112 · v·2^-112 is the
+// f32 product P·v itself). An Inf/NaN half (exponent 31) would come out finite, so it is
+// flagged instead: one-row kernels (scoresOneRowHalf, accumulateTailHalf) keep the maximum
+// of the converted bits shifted left 1 (sign dropped; >= 0x1f000000 is exponent 31,
+// noteHalf), tiles of 2+ rows scan the block's halves first (scanHalves). A flag sets this
+// thread's flag word, and src/gqa.ts reruns the call on exactly widened f32 copies (the
+// staged path), so Inf/NaN K/V give what they gave before, NaN-ness included.
+// One-row kernels also load ahead (touchAhead): MHA decode 32/32/128 over 32768 keys, 1
+// thread, 106.8 -> 60.5 ms. Without any flag it measured 50.6 ms: the flags cost ~17%;
+// an exact in-register fixup (compare, or, select per vector) would cost twice their ops.
+// ---------------------------------------------------------------------------------------
+
+/** 2^112 as f32 bits: the half's exponent bias (15) to f32's (127). */
+const HALF_SCALE: i32 = 0x77800000;
+/** Converted bits shifted left 1 at or above this: an Inf/NaN half. */
+const HALF_SPECIAL: i32 = 0x1f000000;
+/** The sign and the half's exponent and mantissa, shifted left 13 (the sign copies at bits 28-30 cleared). */
+const HALF_MASK: i32 = 0x8fffffff;
+
+/** 4 halves at p as f32 times 2^-112 (see above); mask = HALF_MASK splatted. */
+// @ts-ignore: decorator
+@inline
+function half4(p: usize, mask: v128): v128 {
+  return v128.and(i32x4.shl(v128.load16x4_s(p), 13), mask);
+}
+
+/** The running flag value with x's lanes (half4 results) in it. */
+// @ts-ignore: decorator
+@inline
+function flag4(f: v128, x: v128): v128 {
+  return i32x4.max_u(f, i32x4.add(x, x));
+}
+
+/** One half at p as f32 times 2^-112; an Inf/NaN half sets the flag word. */
+// @ts-ignore: decorator
+@inline
+function half1(p: usize): f32 {
+  const x = ((load<i16>(p) as i32) << 13) & 0x8fffffff;
+  if (((x << 1) as u32) >= (HALF_SPECIAL as u32)) store<i32>(sFlag, 1);
+  return reinterpret<f32>(x);
+}
+
+/**
+ * t with 16 bytes of each 64-byte line of the `rows` rows (`bytes` long, `stride` apart) from
+ * p in it: loads that start those rows' cache misses together, before the kernel reaches
+ * them (wasm has no prefetch). The caller stores t to sFlag + 16 (a sink).
+ */
+function touchAhead(t: v128, p: usize, stride: usize, rows: i32, bytes: usize): v128 {
+  for (let j = 0; j < rows; j++) {
+    for (let o: usize = 0; o < bytes; o += 64) t = v128.or(t, v128.load(p + o));
+    t = v128.or(t, v128.load(p + bytes - 16));
+    p += stride;
+  }
+  return t;
+}
+
+/**
+ * Sets this thread's flag word when any of the n rows (`count` halves each, `stride` bytes
+ * apart) from p holds an Inf/NaN half: the halves shifted left 1 (sign dropped), 8 per
+ * step, their maximum at or above 0xf800 (exponent 31). Run over a block before tiles of
+ * 2+ rows read it, whose kernels (scoresHalf's 4-row pass, accumulatePairHalf) keep no
+ * flag: its loads are few ops apart, so they keep many misses in flight and the kernels
+ * then read the block from cache (32/8/128 decode over 32768 keys: 43.6 -> 34.0 ms against
+ * flags in the kernels; for MHA, one row, it measured 59.5 -> 84-88 ms, so MHA keeps
+ * them, with touchAhead).
+ */
+function scanHalves(p: usize, stride: usize, n: i32, count: i32): void {
+  const bytes = (count as usize) << 1;
+  const vecBytes = bytes & ~(15 as usize);
+  let f = i16x8.splat(0);
+  let g: i32 = 0;
+  for (let j = 0; j < n; j++) {
+    let o: usize = 0;
+    for (; o < vecBytes; o += 16) {
+      const h = v128.load(p + o);
+      f = i16x8.max_u(f, i16x8.add(h, h));
+    }
+    for (; o < bytes; o += 2) g = max(g, ((load<u16>(p + o) as i32) << 1) & 0xffff);
+    p += stride;
+  }
+  if (v128.any_true(i16x8.ge_u(f, i16x8.splat(0xf800 as i16))) || g >= 0xf800) store<i32>(sFlag, 1);
+}
+
+/** Sets the flag word when any lane of f (flag4's) comes from an Inf/NaN half. */
+function noteHalf(f: v128): void {
+  if (v128.any_true(i32x4.ge_u(f, i32x4.splat(HALF_SPECIAL)))) store<i32>(sFlag, 1);
+}
+
+/** scores (tiles under 16 rows) over f16 K: scoresDimLanes with K converted in registers. */
+function scoresHalf(M: i32, Mp: i32, kBase: usize, kStride: usize, nk: i32): void {
+  const mask = i32x4.splat(HALF_MASK);
+  const d4 = d & ~3;
+  const tail = d - d4;
+  const mpBytes = (Mp as usize) << 2;
+  const groupBytes = (((d + 3) & ~3) as usize) << 4;
+  const chunksEnd = (d4 as usize) << 4;
+  const up = i32x4.splat(HALF_SCALE);
+  for (let rb = 0; rb < Mp; rb += 4) {
+    if (M - rb <= 2) {
+      for (let r = rb; r < M; r++) scoresOneRowHalf(r, Mp, kBase, kStride, nk);
+      break;
+    }
+    const qBase = sQt + ((rb >> 2) as usize) * groupBytes;
+    const qEnd = qBase + chunksEnd;
+    const sBase = sS + ((rb as usize) << 2);
+    let jj = 0;
+    for (; jj + 2 <= nk; jj += 2) {
+      let k0 = kBase + (jj as usize) * kStride;
+      let k1 = k0 + kStride;
+      let a00 = f32x4.splat(0), a10 = f32x4.splat(0), a20 = f32x4.splat(0), a30 = f32x4.splat(0);
+      let a01 = f32x4.splat(0), a11 = f32x4.splat(0), a21 = f32x4.splat(0), a31 = f32x4.splat(0);
+      let qp = qBase;
+      while (qEnd > qp) {
+        const x0 = half4(k0, mask), x1 = half4(k1, mask);
+        const q0 = v128.load(qp), q1 = v128.load(qp, 16), q2 = v128.load(qp, 32), q3 = v128.load(qp, 48);
+        a00 = madd(q0, x0, a00);
+        a01 = madd(q0, x1, a01);
+        a10 = madd(q1, x0, a10);
+        a11 = madd(q1, x1, a11);
+        a20 = madd(q2, x0, a20);
+        a21 = madd(q2, x1, a21);
+        a30 = madd(q3, x0, a30);
+        a31 = madd(q3, x1, a31);
+        k0 += 8;
+        k1 += 8;
+        qp += 64;
+      }
+      let s0 = sum4x4(a00, a10, a20, a30), s1 = sum4x4(a01, a11, a21, a31);
+      if (tail) {
+        s0 = addTailDimsHalf(s0, qp, k0, tail);
+        s1 = addTailDimsHalf(s1, qp, k1, tail);
+      }
+      const sp = sBase + (jj as usize) * mpBytes;
+      v128.store(sp, f32x4.mul(s0, up));
+      v128.store(sp + mpBytes, f32x4.mul(s1, up));
+    }
+    if (jj < nk) {
+      let k0 = kBase + (jj as usize) * kStride;
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let qp = qBase;
+      while (qEnd > qp) {
+        const x0 = half4(k0, mask);
+        a0 = madd(v128.load(qp), x0, a0);
+        a1 = madd(v128.load(qp, 16), x0, a1);
+        a2 = madd(v128.load(qp, 32), x0, a2);
+        a3 = madd(v128.load(qp, 48), x0, a3);
+        k0 += 8;
+        qp += 64;
+      }
+      let s0 = sum4x4(a0, a1, a2, a3);
+      if (tail) s0 = addTailDimsHalf(s0, qp, k0, tail);
+      v128.store(sBase + (jj as usize) * mpBytes, f32x4.mul(s0, up));
+    }
+  }
+}
+
+/** addTailDims over an f16 key (products times 2^-112, as scoresHalf's). */
+// @ts-ignore: decorator
+@inline
+function addTailDimsHalf(s: v128, qp: usize, kp: usize, n: i32): v128 {
+  s = madd(v128.load(qp), f32x4.splat(half1(kp)), s);
+  if (n > 1) s = madd(v128.load(qp, 16), f32x4.splat(half1(kp + 2)), s);
+  if (n > 2) s = madd(v128.load(qp, 32), f32x4.splat(half1(kp + 4)), s);
+  return s;
+}
+
+/** scoresOneRow over f16 K, converted in registers. */
+function scoresOneRowHalf(r: i32, Mp: i32, kBase: usize, kStride: usize, nk: i32): void {
+  const mask = i32x4.splat(HALF_MASK);
+  const d4 = d & ~3;
+  const tail = d - d4;
+  const mpBytes = (Mp as usize) << 2;
+  const rowGroup = sQt + ((r >> 2) as usize) * ((((d + 3) & ~3) as usize) << 4);
+  const lane = ((r & 3) as usize) << 2;
+  const qBase = rowGroup + (lane << 2);
+  const qEnd = rowGroup + ((d4 as usize) << 4);
+  const qEnd2 = rowGroup + (((d4 as usize) << 4) & ~(127 as usize));
+  const qTail = qEnd + lane;
+  const up = i32x4.splat(HALF_SCALE);
+  let f = i32x4.splat(0);
+  let sp = sS + ((r as usize) << 2);
+  const rowBytes = (d as usize) << 1;
+  let touched = i32x4.splat(0);
+  let jj = 0;
+  for (; jj + 4 <= nk; jj += 4) {
+    let k0 = kBase + (jj as usize) * kStride;
+    if (jj + 8 <= nk) touched = touchAhead(touched, k0 + 4 * kStride, kStride, 4, rowBytes);
+    let k1 = k0 + kStride, k2 = k1 + kStride, k3 = k2 + kStride;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let qp = qBase;
+    while (qEnd2 > qp) {
+      const qv = v128.load(qp), qw = v128.load(qp, 64);
+      const x0 = half4(k0, mask), x1 = half4(k1, mask), x2 = half4(k2, mask), x3 = half4(k3, mask);
+      a0 = madd(qv, x0, a0);
+      a1 = madd(qv, x1, a1);
+      a2 = madd(qv, x2, a2);
+      a3 = madd(qv, x3, a3);
+      const y0 = half4(k0 + 8, mask), y1 = half4(k1 + 8, mask), y2 = half4(k2 + 8, mask), y3 = half4(k3 + 8, mask);
+      a0 = madd(qw, y0, a0);
+      a1 = madd(qw, y1, a1);
+      a2 = madd(qw, y2, a2);
+      a3 = madd(qw, y3, a3);
+      f = flag4(flag4(flag4(flag4(f, x0), x1), x2), x3);
+      f = flag4(flag4(flag4(flag4(f, y0), y1), y2), y3);
+      k0 += 16;
+      k1 += 16;
+      k2 += 16;
+      k3 += 16;
+      qp += 128;
+    }
+    if (qEnd > qp) {
+      const qv = v128.load(qp);
+      const x0 = half4(k0, mask), x1 = half4(k1, mask), x2 = half4(k2, mask), x3 = half4(k3, mask);
+      f = flag4(flag4(flag4(flag4(f, x0), x1), x2), x3);
+      a0 = madd(qv, x0, a0);
+      a1 = madd(qv, x1, a1);
+      a2 = madd(qv, x2, a2);
+      a3 = madd(qv, x3, a3);
+      k0 += 8;
+      k1 += 8;
+      k2 += 8;
+      k3 += 8;
+    }
+    let s4 = sum4x4(a0, a1, a2, a3);
+    for (let i = 0; i < tail; i++) {
+      const io = (i as usize) << 1;
+      let kv = f32x4.replace_lane(f32x4.splat(half1(k0 + io)), 1, half1(k1 + io));
+      kv = f32x4.replace_lane(f32x4.replace_lane(kv, 2, half1(k2 + io)), 3, half1(k3 + io));
+      s4 = madd(v128.load32_splat(qTail + (io << 3)), kv, s4);
+    }
+    s4 = f32x4.mul(s4, up);
+    store<f32>(sp, f32x4.extract_lane(s4, 0));
+    store<f32>(sp + mpBytes, f32x4.extract_lane(s4, 1));
+    store<f32>(sp + 2 * mpBytes, f32x4.extract_lane(s4, 2));
+    store<f32>(sp + 3 * mpBytes, f32x4.extract_lane(s4, 3));
+    sp += 4 * mpBytes;
+  }
+  for (; jj < nk; jj++) {
+    let k0 = kBase + (jj as usize) * kStride;
+    let a0 = f32x4.splat(0);
+    let qp = qBase;
+    while (qEnd > qp) {
+      const x0 = half4(k0, mask);
+      f = flag4(f, x0);
+      a0 = madd(v128.load(qp), x0, a0);
+      k0 += 8;
+      qp += 64;
+    }
+    let sc = f32x4.extract_lane(sum4x4(a0, a0, a0, a0), 0);
+    for (let i = 0; i < tail; i++) {
+      const io = (i as usize) << 1;
+      sc += load<f32>(qTail + (io << 3)) * half1(k0 + io);
+    }
+    store<f32>(sp, sc * reinterpret<f32>(HALF_SCALE));
+    sp += mpBytes;
+  }
+  v128.store(sFlag, touched, 16);
+  noteHalf(f);
+}
+
+/** accumulate over f16 V (vStride bytes between rows of halves), converted in registers. */
+function accumulateHalf(M: i32, Mp: i32, vBase: usize, vStride: usize, nk: i32, j0: i32, masked: bool): void {
+  const n16 = dv & ~15;
+  for (let t = 0; t < n16; t += 16) {
+    let r = 0;
+    while (r < M) {
+      const pos = load<i32>(sPos + ((r as usize) << 2));
+      const lo = keysFrom(pos, j0, masked);
+      const hi = keysTo(pos, j0, nk, lo, masked);
+      if (pairsWithNext(r, M, pos, masked)) {
+        accumulatePairHalf(r, t, Mp, vBase, vStride, lo, hi);
+        r += 2;
+      } else {
+        r += 1;
+      }
+    }
+  }
+  let r = 0;
+  while (r < M) {
+    const pos = load<i32>(sPos + ((r as usize) << 2));
+    const lo = keysFrom(pos, j0, masked);
+    const hi = keysTo(pos, j0, nk, lo, masked);
+    if (pairsWithNext(r, M, pos, masked)) {
+      if (n16 < dv) accumulateTailHalf(r, 2, n16, Mp, vBase, vStride, lo, hi);
+      r += 2;
+    } else {
+      accumulateTailHalf(r, 1, 0, Mp, vBase, vStride, lo, hi);
+      r += 1;
+    }
+  }
+}
+
+/** accumulatePair over f16 V: P·2^112 times the converted halves. */
+function accumulatePairHalf(r: i32, t: i32, Mp: i32, vBase: usize, vStride: usize, lo: i32, hi: i32): void {
+  const mask = i32x4.splat(HALF_MASK);
+  const mpBytes = (Mp as usize) << 2;
+  const rowBytes = (dv as usize) << 2;
+  const up = i32x4.splat(HALF_SCALE);
+  const al0 = v128.load32_splat(sAlpha + ((r as usize) << 2));
+  const al1 = v128.load32_splat(sAlpha + ((r as usize) << 2), 4);
+  const o0p = sO + (r as usize) * rowBytes + ((t as usize) << 2);
+  const o1p = o0p + rowBytes;
+  let a0 = f32x4.mul(v128.load(o0p), al0), a1 = f32x4.mul(v128.load(o0p, 16), al0);
+  let a2 = f32x4.mul(v128.load(o0p, 32), al0), a3 = f32x4.mul(v128.load(o0p, 48), al0);
+  let b0 = f32x4.mul(v128.load(o1p), al1), b1 = f32x4.mul(v128.load(o1p, 16), al1);
+  let b2 = f32x4.mul(v128.load(o1p, 32), al1), b3 = f32x4.mul(v128.load(o1p, 48), al1);
+  let vp = vBase + (lo as usize) * vStride + ((t as usize) << 1);
+  let pp = sS + ((r as usize) << 2) + (lo as usize) * mpBytes;
+  for (let jj = lo; jj < hi; jj++) {
+    const p0 = f32x4.mul(v128.load32_splat(pp), up);
+    const p1 = f32x4.mul(v128.load32_splat(pp, 4), up);
+    const v0 = half4(vp, mask), v1 = half4(vp + 8, mask), v2 = half4(vp + 16, mask), v3 = half4(vp + 24, mask);
+    a0 = madd(p0, v0, a0);
+    a1 = madd(p0, v1, a1);
+    a2 = madd(p0, v2, a2);
+    a3 = madd(p0, v3, a3);
+    b0 = madd(p1, v0, b0);
+    b1 = madd(p1, v1, b1);
+    b2 = madd(p1, v2, b2);
+    b3 = madd(p1, v3, b3);
+    vp += vStride;
+    pp += mpBytes;
+  }
+  v128.store(o0p, a0); v128.store(o0p, a1, 16); v128.store(o0p, a2, 32); v128.store(o0p, a3, 48);
+  v128.store(o1p, b0); v128.store(o1p, b1, 16); v128.store(o1p, b2, 32); v128.store(o1p, b3, 48);
+}
+
+/** accumulateTail over f16 V: P·2^112 times the converted halves (O offsets o, V offsets o / 2). */
+function accumulateTailHalf(r0: i32, rows: i32, t0: i32, Mp: i32, vBase: usize, vStride: usize, lo: i32, hi: i32): void {
+  const mask = i32x4.splat(HALF_MASK);
+  const n = dv;
+  const n4 = t0 + ((n - t0) & ~3);
+  const mpBytes = (Mp as usize) << 2;
+  const rowBytes = (n as usize) << 2;
+  const t0Bytes = (t0 as usize) << 2;
+  const n4Bytes = (n4 as usize) << 2;
+  const up = i32x4.splat(HALF_SCALE);
+  let f = i32x4.splat(0);
+  let touched = i32x4.splat(0);
+  for (let r = r0; r < r0 + rows; r++) {
+    const al = load<f32>(sAlpha + ((r as usize) << 2));
+    const op = sO + (r as usize) * rowBytes;
+    const alV = f32x4.splat(al);
+    for (let o = t0Bytes; o < n4Bytes; o += 16) v128.store(op + o, f32x4.mul(v128.load(op + o), alV));
+    for (let t = n4; t < n; t++) store<f32>(op + ((t as usize) << 2), load<f32>(op + ((t as usize) << 2)) * al);
+    let pp = sS + ((r as usize) << 2) + (lo as usize) * mpBytes;
+    let vp = vBase + (lo as usize) * vStride;
+    let jj = lo;
+    for (; jj + 4 <= hi; jj += 4) {
+      if (jj + 8 <= hi) touched = touchAhead(touched, vp + 4 * vStride, vStride, 4, (n as usize) << 1);
+      const p0 = f32x4.mul(v128.load32_splat(pp), up), p1 = f32x4.mul(v128.load32_splat(pp + mpBytes), up);
+      const p2 = f32x4.mul(v128.load32_splat(pp + 2 * mpBytes), up), p3 = f32x4.mul(v128.load32_splat(pp + 3 * mpBytes), up);
+      const v1 = vp + vStride, v2 = v1 + vStride, v3 = v2 + vStride;
+      let o = t0Bytes;
+      for (; o + 16 < n4Bytes; o += 32) {
+        const h = o >> 1;
+        const x0 = half4(vp + h, mask), x1 = half4(v1 + h, mask), x2 = half4(v2 + h, mask), x3 = half4(v3 + h, mask);
+        const y0 = half4(vp + h + 8, mask), y1 = half4(v1 + h + 8, mask), y2 = half4(v2 + h + 8, mask), y3 = half4(v3 + h + 8, mask);
+        const s01 = f32x4.add(f32x4.mul(p0, x0), f32x4.mul(p1, x1));
+        const s23 = f32x4.add(f32x4.mul(p2, x2), f32x4.mul(p3, x3));
+        const t01 = f32x4.add(f32x4.mul(p0, y0), f32x4.mul(p1, y1));
+        const t23 = f32x4.add(f32x4.mul(p2, y2), f32x4.mul(p3, y3));
+        f = flag4(flag4(flag4(flag4(f, x0), x1), x2), x3);
+        f = flag4(flag4(flag4(flag4(f, y0), y1), y2), y3);
+        v128.store(op + o, f32x4.add(v128.load(op + o), f32x4.add(s01, s23)));
+        v128.store(op + o, f32x4.add(v128.load(op + o, 16), f32x4.add(t01, t23)), 16);
+      }
+      if (o < n4Bytes) {
+        const h = o >> 1;
+        const x0 = half4(vp + h, mask), x1 = half4(v1 + h, mask), x2 = half4(v2 + h, mask), x3 = half4(v3 + h, mask);
+        f = flag4(flag4(flag4(flag4(f, x0), x1), x2), x3);
+        const s01 = f32x4.add(f32x4.mul(p0, x0), f32x4.mul(p1, x1));
+        const s23 = f32x4.add(f32x4.mul(p2, x2), f32x4.mul(p3, x3));
+        v128.store(op + o, f32x4.add(v128.load(op + o), f32x4.add(s01, s23)));
+      }
+      for (let t = n4; t < n; t++) {
+        const to = (t as usize) << 2;
+        const th = (t as usize) << 1;
+        const s01 = f32x4.extract_lane(p0, 0) * half1(vp + th) + f32x4.extract_lane(p1, 0) * half1(v1 + th);
+        const s23 = f32x4.extract_lane(p2, 0) * half1(v2 + th) + f32x4.extract_lane(p3, 0) * half1(v3 + th);
+        store<f32>(op + to, load<f32>(op + to) + (s01 + s23));
+      }
+      pp += 4 * mpBytes;
+      vp += 4 * vStride;
+    }
+    for (; jj < hi; jj++) {
+      const p0 = f32x4.mul(v128.load32_splat(pp), up);
+      for (let o = t0Bytes; o < n4Bytes; o += 16) {
+        const x0 = half4(vp + (o >> 1), mask);
+        f = flag4(f, x0);
+        v128.store(op + o, madd(p0, x0, v128.load(op + o)));
+      }
+      for (let t = n4; t < n; t++) {
+        const to = (t as usize) << 2;
+        store<f32>(op + to, load<f32>(op + to) + f32x4.extract_lane(p0, 0) * half1(vp + ((t as usize) << 1)));
+      }
+      pp += mpBytes;
+      vp += vStride;
+    }
+  }
+  v128.store(sFlag, touched, 16);
+  noteHalf(f);
 }

@@ -16,6 +16,9 @@
  * beside a read pass over as many bytes in this process (Buffer.compare of two equal
  * buffers: native memcmp, loads only), its ratio, and ns per key.
  * Both builds' tensors stay resident, so K/V take twice the cache they take in one build.
+ * `DTYPE=f16` makes the GQA tensors f16 (default f32); `DTYPE_A` / `DTYPE_B` set one side
+ * only, e.g. `DTYPE_A=f32 DTYPE_B=f16 node bench/ab.mjs ../distB ../distB` times f16
+ * against f32 within one build.
  */
 import { addRmsnorm, gqa, rmsnorm, rope } from '@llama-ops/core';
 import { rand } from './common.mjs';
@@ -37,6 +40,8 @@ const cpuMs = () => {
 };
 const wallMs = () => Number(process.hrtime.bigint()) / 1e6;
 const now = process.env.CPU === '1' ? cpuMs : wallMs;
+const dtypeA = process.env.DTYPE_A ?? process.env.DTYPE ?? 'f32';
+const dtypeB = process.env.DTYPE_B ?? process.env.DTYPE ?? 'f32';
 
 // FLUSH=1: before each timed call, write a 64 MiB buffer (outside the timing), so the call
 // finds its K/V evicted from the caches, as a decode step does after the layers between.
@@ -48,8 +53,8 @@ let flushes = 0;
  * the medians. `run` returns the outputs to dispose (outside the timing).
  */
 function compare(name, make, run, bytes = 0, keysOf = 1) {
-  const ta = make(A);
-  const tb = make(B);
+  const ta = make(A, dtypeA);
+  const tb = make(B, dtypeB);
   const once = (t) => {
     if (flush) flush.fill(flushes++);
     const start = now();
@@ -98,12 +103,14 @@ function readRate(bytes) {
 
 if (ops.includes('gqa')) {
   for (const [hq, hkv, d, keys, queries = 1] of shapes) {
-    const make = (be) => ({
-      q: be.tensor(rand(queries * hq * d, 7), [1, queries, hq, d]),
-      k: be.tensor(rand(keys * hkv * d, 8), [1, keys, hkv, d]),
-      v: be.tensor(rand(keys * hkv * d, 9), [1, keys, hkv, d]),
+    const make = (be, dtype) => ({
+      q: be.tensor(rand(queries * hq * d, 7), [1, queries, hq, d], { dtype }),
+      k: be.tensor(rand(keys * hkv * d, 8), [1, keys, hkv, d], { dtype }),
+      v: be.tensor(rand(keys * hkv * d, 9), [1, keys, hkv, d], { dtype }),
     });
-    compare(`gqa ${hq}/${hkv}/${d} keys=${keys} queries=${queries}`, make, (t) => gqa(t.q, t.k, t.v, { kvLength: keys, causal: true }), process.env.BW === '1' ? 2 * keys * hkv * d * 4 : 0, keys);
+    const types = dtypeA === dtypeB ? dtypeA : `A ${dtypeA}, B ${dtypeB}`;
+    const bytes = 2 * keys * hkv * d * (dtypeA === 'f16' && dtypeB === 'f16' ? 2 : 4);
+    compare(`gqa ${hq}/${hkv}/${d} keys=${keys} queries=${queries} (${types})`, make, (t) => gqa(t.q, t.k, t.v, { kvLength: keys, causal: true }), process.env.BW === '1' ? bytes : 0, keys);
   }
 }
 

@@ -13,7 +13,8 @@
  * as an input, read, viewed, or partly written (a copy, a view as output), which zero-fill
  * it first, or until a kernel or `write` covers all of it, which makes zeroing moot.
  *
- * f16 tensors hold half floats; their kernels run in f32 on widened dense copies (src/f16.ts).
+ * f16 tensors hold half floats; their kernels run in f32 on widened dense copies (src/f16.ts),
+ * except GQA's K/V, which its kernels read as f16 (src/gqa.ts).
  */
 import {
   float16BitsToFloat32,
@@ -227,20 +228,37 @@ export class WasmKernels implements KernelBackend<number> {
     const vRow = p.headsKV * p.headDimV;
     const outRow = p.headsQ * p.headDimV;
     const maskSize = p.maskBatch * p.maskHeads * p.seqQ * p.seqKV;
-    this.#staged((s) =>
-      gqa(this.#rt, {
-        ...p,
-        q: s.input(p.q, layout.q, queries, qRow),
-        k: s.inputRows(p.k, layout.k, p.batch, p.seqKV, kRow, p.kvLength),
-        v: s.inputRows(p.v, layout.v, p.batch, p.seqKV, vRow, p.kvLength),
-        // mask and sinks are contiguous (at an offset): one run each.
-        mask: p.mask === null ? null : s.input(p.mask, { offset: layout.mask.offset, rowStride: maskSize }, 1, maskSize),
-        sinks: p.sinks === null ? null : s.input(p.sinks, { offset: layout.sinks.offset, rowStride: p.headsQ }, 1, p.headsQ),
-        out: s.output(p.out, layout.out, queries, outRow),
-        dtype: 'f32',
-        layout: { q: dense(qRow), k: dense(kRow), v: dense(vRow), out: dense(outRow), mask: dense(p.seqKV), sinks: dense(p.headsQ) },
-      }),
-    );
+    // K/V (the cache: most of the bytes) are read as f16 by the kernels themselves
+    // (`direct`); Q, mask, sinks and the output (a token's worth per decode) are staged.
+    // Where K/V read in registers held an Inf/NaN half, src/gqa.ts says so and the call
+    // runs again on widened K/V (exact), as every f16 call did before.
+    const staged = (direct: boolean) =>
+      this.#staged((s) =>
+        gqa(
+          this.#rt,
+          {
+            ...p,
+            q: s.input(p.q, layout.q, queries, qRow),
+            k: direct ? p.k : s.inputRows(p.k, layout.k, p.batch, p.seqKV, kRow, p.kvLength),
+            v: direct ? p.v : s.inputRows(p.v, layout.v, p.batch, p.seqKV, vRow, p.kvLength),
+            // mask and sinks are contiguous (at an offset): one run each.
+            mask: p.mask === null ? null : s.input(p.mask, { offset: layout.mask.offset, rowStride: maskSize }, 1, maskSize),
+            sinks: p.sinks === null ? null : s.input(p.sinks, { offset: layout.sinks.offset, rowStride: p.headsQ }, 1, p.headsQ),
+            out: s.output(p.out, layout.out, queries, outRow),
+            dtype: 'f32',
+            layout: {
+              q: dense(qRow),
+              k: direct ? layout.k : dense(kRow),
+              v: direct ? layout.v : dense(vRow),
+              out: dense(outRow),
+              mask: dense(p.seqKV),
+              sinks: dense(p.headsQ),
+            },
+          },
+          direct,
+        ),
+      );
+    if (!staged(true)) staged(false);
   }
 
   dispose(): void {
@@ -286,15 +304,17 @@ export class WasmKernels implements KernelBackend<number> {
     }
   }
 
-  #staged(run: (staging: F16Staging) => void): void {
+  #staged<T>(run: (staging: F16Staging) => T): T {
     const staging = new F16Staging(this.#rt);
+    let result: T;
     try {
-      run(staging);
+      result = run(staging);
     } catch (e) {
       staging.finish(false);
       throw e;
     }
     staging.finish();
+    return result;
   }
 
   /** Zero-fill any of these blocks still pending from `allocate` (they are about to be read). */
