@@ -211,7 +211,8 @@ export function gqa(params: usize, start: i32, end: i32, thread: i32): void {
     setTile(u);
     tileStart();
   }
-  const stream = tileQ * headChunk > 1 || end - start == perTile;
+  // As src/gqa.ts: not for one-row tiles on the pool, nor for f16 one-row tiles (they load ahead).
+  const stream = tileQ * headChunk > 1 || (end - start == perTile && !halfKV);
   let touched = stream ? touchBlock(start, end, 0) : 0;
   for (let kb = 0; ; kb++) {
     if (stream) touched ^= touchBlock(start, end, kb + 1);

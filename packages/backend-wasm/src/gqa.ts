@@ -246,7 +246,11 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>, kvHalf = false): bo
   // Block-major calls stream each key block through L2 first (assembly/gqa.ts), except
   // one-row tiles on the pool: then a block holds at most BLOCK_MAJOR_BLOCK_BYTES of the
   // call's K/V rows (its heads: ceil(perCall / headChunks)).
-  const stream = rows > 1 || perCall === units;
+  // Nor for f16 one-row tiles: their kernels load 4 rows ahead themselves (assembly/gqa.ts),
+  // and the pass on top measured MHA 32/32/128 f16 over 32768 keys 1.14x slower (bench/ab.mjs
+  // CPU=1, 1 thread: 76.2 -> 66.8 ms without it); f16 tiles of 2+ rows keep it (without:
+  // 32/8/64 1.14x, 32/8/128 1.09x slower over 32768 keys).
+  const stream = rows > 1 || (perCall === units && !kvHalf);
   const streamKeys = Math.floor(BLOCK_MAJOR_BLOCK_BYTES / (Math.ceil(perCall / headChunks) * (p.headDim + p.headDimV) * (kvHalf ? 2 : 4)) / 16) * 16;
   const tileK = blockMajor
     ? Math.min(TILE_K, Math.max(32, align(Math.floor(BLOCK_MAJOR_MACS / (rows * (p.headDim + p.headDimV))), 16)), stream ? Math.max(16, streamKeys) : TILE_K)
