@@ -2,13 +2,16 @@
  * Grouped-query attention (flash-attention style, f32), over work units `[start, end)`.
  *
  * K and V may be f16 (kvHalf): a prefill's gqaPack widens them into its f32 pack; read in
- * place, tiles under 16 rows (decode) convert each vector in registers (scoresHalf,
- * accumulateHalf, at the end of this file) and larger tiles widen each key block into
- * per-thread f32 buffers (widenKV), so no f32 copy of the cache is made. Decode over
- * 32768 keys, 1 thread, f16 against f32 on the same build (ab.mjs CPU medians, shared
- * 2-core EPYC): MHA 32/32/128 0.88x the f32 time, 32/8/64 0.79x, 32/8/128 1.16x, MQA
- * 32/1/128 1.12x (and 0.50x, 0.63x, 0.83x, 0.97x the staged f16 time of before): the conversion's ops make decode compute- and latency-bound here, short
- * of issue 18's 1.6x target (see the f16 section for what was measured).
+ * place, tiles under 16 rows (decode) convert each vector in registers (scoresHalf and
+ * accumulate's f16 micro-kernels, at the end of this file) and larger tiles widen each key
+ * block into per-thread f32 buffers (widenKV), so no f32 copy of the cache is made. Decode
+ * over 32768 keys, 1 thread, against the staged f16 of before (ab.mjs CPU medians, shared
+ * 2-core EPYC): MHA 32/32/128 0.50x the time, 32/8/64 0.63x, 32/8/128 0.83x, MQA 32/1/128
+ * 0.97x. Against f32 on the same build, before the block streaming below made f32 faster:
+ * 0.88x, 0.79x, 1.16x, 1.12x; after it (apps/bench --size long, 1 thread): 1.24x, 1.60x,
+ * 1.55x, 1.10x, and MHA 0.87x at 2 threads. The conversion's ops cost about what the halved
+ * bytes save once decode waits on arithmetic, short of issue 18's 1.6x target (see the f16
+ * section for what was measured).
  *
  * Units are tiles (below), taken one after another, or for a decode of several tiles over a
  * large cache, block-major: key block 0 of every tile, then block 1... (each tile's state
@@ -416,7 +419,7 @@ function tileStart(): void {
 function tileKeys(j0: i32, nk: i32): void {
   const b = tB, h0 = tH0, nh = tNh, i0 = tI0, M = tM, Mp = tMp, pmin = tPmin, pmax = tPmax;
   // f16 K/V in place: tiles under 16 rows (decode) convert in registers (scoresHalf,
-  // accumulateHalf); larger tiles reuse each row 16+ times, so the block's rows are widened
+  // accumulate with `half`); larger tiles reuse each row 16+ times, so the block's rows are widened
   // into the f32 block buffers first (widenKV), d (dv) floats apart, for the f32 kernels.
   const inRegs = halfKV && Mp < 16, widen = halfKV && !inRegs;
   const kStride = widen ? (d as usize) << 2 : tKStride, vStride = widen ? (dv as usize) << 2 : tVStride;
@@ -436,8 +439,7 @@ function tileKeys(j0: i32, nk: i32): void {
   const full = (!causal || j0 + nk - 1 <= pmin) && (window == 0 || j0 > pmax - window);
   if (!full) applyVisibility(Mp, j0, nk);
   softmaxUpdate(Mp, nk);
-  if (inRegs) accumulateHalf(M, Mp, vHead + (j0 as usize) * vStride, vStride, nk, j0, !full);
-  else accumulate(M, Mp, vHead + (j0 as usize) * vStride, vStride, nk, j0, !full);
+  accumulate(M, Mp, vHead + (j0 as usize) * vStride, vStride, nk, j0, !full, inRegs);
 }
 
 /** Writes the current tile's rows. */
@@ -1024,9 +1026,10 @@ function softmaxUpdate(Mp: i32, nk: i32): void {
  * causal/window range allows: P is 0 for the others, but 0·v would still be NaN if v
  * held NaN, and the reference never reads a value its query cannot see. Two rows share
  * the micro-kernel only when they share a position (the heads of one query); otherwise
- * a row goes alone.
+ * a row goes alone. `half`: V holds f16 (vStride bytes between rows of halves), converted
+ * in registers by the micro-kernels' f16 forms (accumulatePairHalf, accumulateTailHalf).
  */
-function accumulate(M: i32, Mp: i32, vBase: usize, vStride: usize, nk: i32, j0: i32, masked: bool): void {
+function accumulate(M: i32, Mp: i32, vBase: usize, vStride: usize, nk: i32, j0: i32, masked: bool, half: bool): void {
   const n16 = dv & ~15;
   // 16-dim slices outer, row pairs inner: one slice of the V block (nk lines) stays in L1
   // while every pair reads it.
@@ -1037,7 +1040,8 @@ function accumulate(M: i32, Mp: i32, vBase: usize, vStride: usize, nk: i32, j0: 
       const lo = keysFrom(pos, j0, masked);
       const hi = keysTo(pos, j0, nk, lo, masked);
       if (pairsWithNext(r, M, pos, masked)) {
-        accumulatePair(r, t, Mp, vBase, vStride, lo, hi);
+        if (half) accumulatePairHalf(r, t, Mp, vBase, vStride, lo, hi);
+        else accumulatePair(r, t, Mp, vBase, vStride, lo, hi);
         r += 2;
       } else {
         r += 1;
@@ -1051,10 +1055,14 @@ function accumulate(M: i32, Mp: i32, vBase: usize, vStride: usize, nk: i32, j0: 
     const lo = keysFrom(pos, j0, masked);
     const hi = keysTo(pos, j0, nk, lo, masked);
     if (pairsWithNext(r, M, pos, masked)) {
-      if (n16 < dv) accumulateTail(r, 2, n16, Mp, vBase, vStride, lo, hi);
+      if (n16 < dv) {
+        if (half) accumulateTailHalf(r, 2, n16, Mp, vBase, vStride, lo, hi);
+        else accumulateTail(r, 2, n16, Mp, vBase, vStride, lo, hi);
+      }
       r += 2;
     } else {
-      accumulateTail(r, 1, 0, Mp, vBase, vStride, lo, hi);
+      if (half) accumulateTailHalf(r, 1, 0, Mp, vBase, vStride, lo, hi);
+      else accumulateTail(r, 1, 0, Mp, vBase, vStride, lo, hi);
       r += 1;
     }
   }
@@ -1584,38 +1592,6 @@ function scoresOneRowHalf(r: i32, Mp: i32, kBase: usize, kStride: usize, nk: i32
   }
   v128.store(sFlag, touched, 16);
   noteHalf(f);
-}
-
-/** accumulate over f16 V (vStride bytes between rows of halves), converted in registers. */
-function accumulateHalf(M: i32, Mp: i32, vBase: usize, vStride: usize, nk: i32, j0: i32, masked: bool): void {
-  const n16 = dv & ~15;
-  for (let t = 0; t < n16; t += 16) {
-    let r = 0;
-    while (r < M) {
-      const pos = load<i32>(sPos + ((r as usize) << 2));
-      const lo = keysFrom(pos, j0, masked);
-      const hi = keysTo(pos, j0, nk, lo, masked);
-      if (pairsWithNext(r, M, pos, masked)) {
-        accumulatePairHalf(r, t, Mp, vBase, vStride, lo, hi);
-        r += 2;
-      } else {
-        r += 1;
-      }
-    }
-  }
-  let r = 0;
-  while (r < M) {
-    const pos = load<i32>(sPos + ((r as usize) << 2));
-    const lo = keysFrom(pos, j0, masked);
-    const hi = keysTo(pos, j0, nk, lo, masked);
-    if (pairsWithNext(r, M, pos, masked)) {
-      if (n16 < dv) accumulateTailHalf(r, 2, n16, Mp, vBase, vStride, lo, hi);
-      r += 2;
-    } else {
-      accumulateTailHalf(r, 1, 0, Mp, vBase, vStride, lo, hi);
-      r += 1;
-    }
-  }
 }
 
 /** accumulatePair over f16 V: P·2^112 times the converted halves. */
