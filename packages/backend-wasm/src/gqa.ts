@@ -87,7 +87,14 @@ const BLOCK_MAJOR_MIN_BYTES = 16 << 20;
  * all K/V) -> 4 key chunks: MQA 32/1/128 over 2048 keys 0.93-0.94x, 8192 0.84-0.95x, 32768
  * 0.81-0.92x; 32/1/64 over 640 keys (2 chunks) 0.94-0.98x (one run 1.19, at 0.11 ms).
  * Splitting 8 tiles (32/8/64, 2 tiles per thread already) into 2 chunks each measured
- * 1.07-1.09x slower over 8192 keys (0.96-1.07x over 32768), hence the 2-per-thread bound.
+ * 1.07-1.09x slower over 8192 keys (0.96-1.07x over 32768), hence the 2-per-thread bound,
+ * before each key block was streamed (BLOCK_MAJOR_BLOCK_BYTES). Streamed, a thread that
+ * takes every head of its own keys reads whole K/V rows in address order, where with a
+ * share of the heads each of its rows is a piece of every line run: block-major decodes of
+ * 2+ row tiles split keys into at least `threads` chunks whatever their tiles. 2 threads,
+ * bench/ab.mjs, against the heads split between threads: 32/8/64 over 8192 keys 0.90x,
+ * over 32768 0.79x, 32/8/128 over 32768 0.73x. Not MHA (one-row tiles, not streamed on
+ * the pool: 1.14x slower split).
  */
 const SPLIT_MIN_KEYS = 256;
 /**
@@ -197,9 +204,10 @@ export function gqaPartialLayout(mpMax: number, headDimV: number): GqaPartialLay
  * keys per batch entry on average: 1 where the tiles already give every thread two, or the
  * chunks would be under SPLIT_MIN_KEYS, or the call stays on one thread.
  */
-function keySplitsFor(rt: Runtime, tiles: number, keys: number, workNs: number): number {
-  if (tiles >= 2 * rt.threads) return 1;
-  const splits = Math.min(Math.ceil((2 * rt.threads) / tiles), Math.floor(keys / SPLIT_MIN_KEYS));
+function keySplitsFor(rt: Runtime, tiles: number, keys: number, workNs: number, streamed: boolean): number {
+  if (tiles >= 2 * rt.threads && !streamed) return 1;
+  const want = Math.ceil((2 * rt.threads) / tiles);
+  const splits = Math.min(streamed ? Math.max(rt.threads, want) : want, Math.floor(keys / SPLIT_MIN_KEYS));
   return splits >= 2 && rt.parallel(tiles * splits, workNs) ? splits : 1;
 }
 
@@ -225,7 +233,11 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>, kvHalf = false): bo
   const tiles = () => p.batch * p.headsKV * qTiles * Math.ceil(group / headChunk);
   // A decode splits keys instead where each chunk has enough (each head chunk would read the
   // K/V again; a key chunk reads its part once).
-  const keySplits = qTiles === 1 ? keySplitsFor(rt, tiles(), keys / p.batch, workNs) : 1;
+  // A block-major decode whose tiles have 2+ rows (streamed: assembly/gqa.ts touchBlock)
+  // splits keys across the threads even with tiles enough, so each thread streams whole K/V
+  // rows of its own keys (SPLIT_MIN_KEYS).
+  const streamed = qTiles === 1 && group > 1 && keys * p.headsKV * (p.headDim + p.headDimV) * (kvHalf ? 2 : 4) >= BLOCK_MAJOR_MIN_BYTES;
+  const keySplits = qTiles === 1 ? keySplitsFor(rt, tiles(), keys / p.batch, workNs, streamed) : 1;
   while (keySplits === 1 && headChunk > 4 && tiles() < 2 * rt.threads && rt.parallel(2 * rt.threads, workNs)) {
     headChunk = Math.ceil(headChunk / 2);
   }

@@ -238,6 +238,26 @@ describe.each([2, 4, 16])('key-split decode on wasm (%i threads, every kernel on
     expect(r.gqaRuns[0].detail?.blockMajor).toBe(true);
   });
 
+  it('block-major GQA with tiles enough (32/8/64 over 8192 keys): keys split across every thread all the same', () => {
+    // Streamed block-major decodes give each thread whole K/V rows of its own keys (src/gqa.ts keySplitsFor).
+    const r = check({ B: 1, Skv: 8192, Hq: 32, Hkv: 8, D: 64 });
+    expect(expectSplit(r)).toBeGreaterThanOrEqual(threads);
+    expect(r.gqaRuns[0].detail?.blockMajor).toBe(true);
+  });
+
+  it('block-major GQA split over a ragged batch with a window: 16/8/64, kvLength [4096, 1000, 3000], window 2500', () => {
+    const r = check({ B: 3, Skv: 4096, Hq: 16, Hkv: 8, D: 64 }, { kvLength: [4096, 1000, 3000], window: 2500 });
+    expectSplit(r);
+    expect(r.gqaRuns[0].detail?.blockMajor).toBe(true);
+  });
+
+  it('block-major MHA 8/8/128 over 4096 keys (one-row tiles, not streamed on the pool) splits only where the tiles are fewer than 2 per thread', () => {
+    const r = check({ B: 1, Skv: 4096, Hq: 8, Hkv: 8, D: 128 });
+    expect(r.gqaRuns[0].detail?.blockMajor).toBe(true);
+    if (8 >= 2 * threads) expect(r.gqaRuns[0].detail?.keySplits).toBe(1);
+    else expectSplit(r);
+  });
+
   it('too few keys to split (MQA over 400): the group heads are split across tiles instead', () => {
     const r = check({ B: 1, Skv: 400, Hq: 32, Hkv: 1, D: 64 });
     expect(r.gqaRuns[0].detail?.keySplits).toBe(1);
