@@ -8,8 +8,8 @@
  * over 32768 keys, 1 thread, against the staged f16 of before (ab.mjs CPU medians, shared
  * 2-core EPYC): MHA 32/32/128 0.50x the time, 32/8/64 0.63x, 32/8/128 0.83x, MQA 32/1/128
  * 0.97x. Against f32 on the same build, before the block streaming below made f32 faster:
- * 0.88x, 0.79x, 1.16x, 1.12x; after it (apps/bench --size long, 1 thread): 1.24x, 1.60x,
- * 1.55x, 1.10x, and MHA 0.87x at 2 threads. The conversion's ops cost about what the halved
+ * 0.88x, 0.79x, 1.16x, 1.12x; after it (apps/bench --size long, 1 thread): 1.20x, 1.53x,
+ * 1.53x, 1.03x, and MHA 0.84x at 2 threads. The conversion's ops cost about what the halved
  * bytes save once decode waits on arithmetic, short of issue 18's 1.6x target (see the f16
  * section for what was measured).
  *
