@@ -236,7 +236,9 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>, kvHalf = false): bo
   // A block-major decode whose tiles have 2+ rows (streamed: assembly/gqa.ts touchBlock)
   // splits keys across the threads even with tiles enough, so each thread streams whole K/V
   // rows of its own keys (SPLIT_MIN_KEYS).
-  const streamed = qTiles === 1 && group > 1 && keys * p.headsKV * (p.headDim + p.headDimV) * (kvHalf ? 2 : 4) >= BLOCK_MAJOR_MIN_BYTES;
+  // K/V bytes the call reads (each batch's visible keys, every KV head).
+  const kvBytes = keys * p.headsKV * (p.headDim + p.headDimV) * (kvHalf ? 2 : 4);
+  const streamed = qTiles === 1 && group > 1 && kvBytes >= BLOCK_MAJOR_MIN_BYTES;
   const keySplits = qTiles === 1 ? keySplitsFor(rt, tiles(), keys / p.batch, workNs, streamed) : 1;
   while (keySplits === 1 && headChunk > 4 && tiles() < 2 * rt.threads && rt.parallel(2 * rt.threads, workNs)) {
     headChunk = Math.ceil(headChunk / 2);
@@ -244,8 +246,6 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>, kvHalf = false): bo
   const headChunks = Math.ceil(group / headChunk);
   const mpMax = align(tileQ * headChunk, 4);
   const units = p.batch * p.headsKV * headChunks * qTiles * keySplits;
-  // K/V bytes the call reads (each batch's visible keys, every KV head).
-  const kvBytes = keys * p.headsKV * (p.headDim + p.headDimV) * (kvHalf ? 2 : 4);
   // Decode (one query tile) over a large cache: key blocks outer, tiles inner
   // (see assembly/gqa.ts), with one scratch slot per tile a call takes: on the pool each
   // grab is ceil(units / threads) tiles.
