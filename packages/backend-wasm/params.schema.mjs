@@ -100,6 +100,7 @@ export const PARAM_BLOCKS = {
       headChunk: ['i32', 'query heads per tile'],
       qTiles: ['i32', 'query tiles, ceil(seqQ / tileQ)'],
       headChunks: ['i32', 'head chunks per KV head group'],
+      kvSpan: ['i32', "KV heads per tile: 1, or > 1 for an MHA decode (group 1, one query) whose tile spans kvSpan heads, row r reading head r's K/V in address order"],
       tileK: ['i32', 'keys per block of the online softmax'],
       kPack: ['ptr', 'K rows packed per (batch, KV head) by gqaPack [batch·headsKV, packRows, headDim], or 0: K read in place'],
       vPack: ['ptr', 'V rows packed likewise [batch·headsKV, packRows, headDimV] (0 with kPack)'],

@@ -109,6 +109,9 @@ let kPack: usize = 0, vPack: usize = 0, packRows: usize = 0;
 let sQt: usize = 0, sS: usize = 0, sO: usize = 0, sM: usize = 0, sL: usize = 0, sAlpha: usize = 0, sPos: usize = 0;
 let slot0: usize = 0, slotBytes: usize = 0, slotO: usize = 0, slotM: usize = 0, slotL: usize = 0, slotPos: usize = 0;
 let qTiles: i32 = 0, headChunks: i32 = 0, perTile: i32 = 0;
+// KV heads per tile (kvSpan) and tiles per batch entry over them (spans): 1 and headsKV but
+// for an MHA decode whose tile spans several heads (tileKeys: read in address order).
+let kvSpan: i32 = 1, spans: i32 = 0;
 // The current tile (setTile): batch, first head, heads, first query, rows (M real, Mp
 // padded), positions, visible keys [jStart, jEnd), and where its K/V rows are.
 let tB: i32 = 0, tH0: i32 = 0, tNh: i32 = 0, tI0: i32 = 0, tM: i32 = 0, tMp: i32 = 0;
@@ -157,7 +160,9 @@ export function gqa(params: usize, start: i32, end: i32, thread: i32): void {
   qTiles = GqaParams.qTiles(params);
   headChunks = GqaParams.headChunks(params);
   group = headsQ / headsKV;
-  perTile = batch * headsKV * headChunks;
+  kvSpan = GqaParams.kvSpan(params);
+  spans = (headsKV + kvSpan - 1) / kvSpan;
+  perTile = batch * spans * headChunks;
   keySplits = GqaParams.keySplits(params);
   partials = GqaParams.partials(params);
   partialBytes = GqaParams.partialBytes(params);
@@ -299,11 +304,12 @@ function setTile(u: i32): void {
   let rest = u % perTile;
   const hc = rest % headChunks;
   rest /= headChunks;
-  const g = rest % headsKV;
-  const b = rest / headsKV;
+  const g = (rest % spans) * kvSpan;
+  const b = rest / spans;
   tB = b;
   tH0 = g * group + hc * headChunk;
-  tNh = min(headChunk, group - hc * headChunk);
+  // A span tile (MHA, group 1): row r is head g + r, with its own K/V.
+  tNh = kvSpan > 1 ? min(kvSpan, headsKV - g) : min(headChunk, group - hc * headChunk);
   tI0 = qt * tileQ;
   const nq = min(tileQ, seqQ - tI0);
   tM = nq * tNh;
@@ -371,7 +377,7 @@ function tileStart(): void {
     // Tiles under 16 rows (decode) keep dims in the lanes for scoresDimLanes: per group of
     // 4 rows, 4-dim chunks of the 4 rows side by side, then the d % 4 dims left, each as
     // one vector of the 4 rows.
-    const dimLanes = Mp < 16;
+    const dimLanes = Mp < 16 || kvSpan > 1;
     for (let rv = 0; rv < Mp; rv += 4) {
       // Row r's q; padding rows (past M) are zeros and point at row rv, so nothing past q is read.
       const has1 = rv + 1 < M, has2 = rv + 2 < M, has3 = rv + 3 < M;
@@ -424,7 +430,8 @@ function tileKeys(j0: i32, nk: i32): void {
   const inRegs = halfKV && Mp < 16, widen = halfKV && !inRegs;
   const kStride = widen ? (d as usize) << 2 : tKStride, vStride = widen ? (dv as usize) << 2 : tVStride;
   const kHead = widen ? widenKV(j0, nk) : tKHead, vHead = widen ? sVBlk - (j0 as usize) * vStride : tVHead;
-  if (inRegs) {
+  if (kvSpan > 1) scoresSpan(M, Mp, kHead + (j0 as usize) * kStride, kStride, nk);
+  else if (inRegs) {
     // Inf/NaN halves: one-row tiles (MHA) flag them in their kernels (scoresOneRowHalf,
     // accumulateTailHalf); larger tiles scan the block's K and V rows first (scanHalves).
     if (M > 1) {
@@ -439,7 +446,8 @@ function tileKeys(j0: i32, nk: i32): void {
   const full = (!causal || j0 + nk - 1 <= pmin) && (window == 0 || j0 > pmax - window);
   if (!full) applyVisibility(Mp, j0, nk);
   softmaxUpdate(Mp, nk);
-  accumulate(M, Mp, vHead + (j0 as usize) * vStride, vStride, nk, j0, !full, inRegs);
+  if (kvSpan > 1) accumulateSpan(M, vHead + (j0 as usize) * vStride, vStride, nk, j0, !full);
+  else accumulate(M, Mp, vHead + (j0 as usize) * vStride, vStride, nk, j0, !full, inRegs);
 }
 
 /** Writes the current tile's rows. */
@@ -853,67 +861,126 @@ function scoresOneRow(r: i32, Mp: i32, kBase: usize, kStride: usize, nk: i32): v
   let sp = sS + ((r as usize) << 2);
   let jj = 0;
   for (; jj + 4 <= nk; jj += 4) {
-    let k0 = kBase + (jj as usize) * kStride;
-    let k1 = k0 + kStride, k2 = k1 + kStride, k3 = k2 + kStride;
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    let qp = qBase;
-    while (qEnd2 > qp) {
-      const qv = v128.load(qp), qw = v128.load(qp, 64);
-      a0 = madd(qv, v128.load(k0), a0);
-      a1 = madd(qv, v128.load(k1), a1);
-      a2 = madd(qv, v128.load(k2), a2);
-      a3 = madd(qv, v128.load(k3), a3);
-      a0 = madd(qw, v128.load(k0, 16), a0);
-      a1 = madd(qw, v128.load(k1, 16), a1);
-      a2 = madd(qw, v128.load(k2, 16), a2);
-      a3 = madd(qw, v128.load(k3, 16), a3);
-      k0 += 32;
-      k1 += 32;
-      k2 += 32;
-      k3 += 32;
-      qp += 128;
-    }
-    if (qEnd > qp) {
-      const qv = v128.load(qp);
-      a0 = madd(qv, v128.load(k0), a0);
-      a1 = madd(qv, v128.load(k1), a1);
-      a2 = madd(qv, v128.load(k2), a2);
-      a3 = madd(qv, v128.load(k3), a3);
-      k0 += 16;
-      k1 += 16;
-      k2 += 16;
-      k3 += 16;
-    }
-    let s4 = sum4x4(a0, a1, a2, a3);
-    for (let i = 0; i < tail; i++) {
-      const io = (i as usize) << 2;
-      let kv = f32x4.replace_lane(f32x4.splat(load<f32>(k0 + io)), 1, load<f32>(k1 + io));
-      kv = f32x4.replace_lane(f32x4.replace_lane(kv, 2, load<f32>(k2 + io)), 3, load<f32>(k3 + io));
-      s4 = madd(v128.load32_splat(qTail + (io << 2)), kv, s4);
-    }
-    store<f32>(sp, f32x4.extract_lane(s4, 0));
-    store<f32>(sp + mpBytes, f32x4.extract_lane(s4, 1));
-    store<f32>(sp + 2 * mpBytes, f32x4.extract_lane(s4, 2));
-    store<f32>(sp + 3 * mpBytes, f32x4.extract_lane(s4, 3));
+    storeQuad(sp, mpBytes, rowQuad(qBase, qEnd2, qEnd, qTail, tail, kBase + (jj as usize) * kStride, kStride));
     sp += 4 * mpBytes;
   }
   for (; jj < nk; jj++) {
-    let k0 = kBase + (jj as usize) * kStride;
-    let a0 = f32x4.splat(0);
-    let qp = qBase;
-    while (qEnd > qp) {
-      a0 = madd(v128.load(qp), v128.load(k0), a0);
-      k0 += 16;
-      qp += 64;
-    }
-    let sc = f32x4.extract_lane(sum4x4(a0, a0, a0, a0), 0);
-    for (let i = 0; i < tail; i++) {
-      const io = (i as usize) << 2;
-      sc += load<f32>(qTail + (io << 2)) * load<f32>(k0 + io);
-    }
-    store<f32>(sp, sc);
+    store<f32>(sp, rowOne(qBase, qEnd, qTail, tail, kBase + (jj as usize) * kStride));
     sp += mpBytes;
   }
+}
+
+/**
+ * Scores of a span tile (MHA decode, kvSpan > 1): row r is head tH0 + r, its K slice d
+ * floats after row r - 1's. Key quads outer, rows inner, each row scoresOneRow's 1 row × 4
+ * keys: the 4 keys' K rows are read front to back, 4 streams the prefetchers follow, where
+ * a tile per head read a d-float slice of each key (Hkv·d floats apart), which they do not.
+ */
+function scoresSpan(M: i32, Mp: i32, kBase: usize, kStride: usize, nk: i32): void {
+  const d4 = d & ~3;
+  const tail = d - d4;
+  const mpBytes = (Mp as usize) << 2;
+  const groupBytes = (((d + 3) & ~3) as usize) << 4;
+  const headBytes = (d as usize) << 2;
+  let jj = 0;
+  for (; jj + 4 <= nk; jj += 4) {
+    const kRow = kBase + (jj as usize) * kStride;
+    const sRow = sS + (jj as usize) * mpBytes;
+    for (let r = 0; r < M; r++) {
+      const rowGroup = sQt + ((r >> 2) as usize) * groupBytes;
+      const lane = ((r & 3) as usize) << 2;
+      const qEnd = rowGroup + ((d4 as usize) << 4);
+      const s4 = rowQuad(rowGroup + (lane << 2), rowGroup + (((d4 as usize) << 4) & ~(127 as usize)), qEnd, qEnd + lane, tail, kRow + (r as usize) * headBytes, kStride);
+      storeQuad(sRow + ((r as usize) << 2), mpBytes, s4);
+    }
+  }
+  for (; jj < nk; jj++) {
+    const kRow = kBase + (jj as usize) * kStride;
+    const sRow = sS + (jj as usize) * mpBytes;
+    for (let r = 0; r < M; r++) {
+      const rowGroup = sQt + ((r >> 2) as usize) * groupBytes;
+      const lane = ((r & 3) as usize) << 2;
+      const qEnd = rowGroup + ((d4 as usize) << 4);
+      store<f32>(sRow + ((r as usize) << 2), rowOne(rowGroup + (lane << 2), qEnd, qEnd + lane, tail, kRow + (r as usize) * headBytes));
+    }
+  }
+}
+
+/** The 4 lanes of s4 to sp, sp + step, sp + 2·step, sp + 3·step (one row's scores of 4 keys). */
+// @ts-ignore: decorator
+@inline
+function storeQuad(sp: usize, step: usize, s4: v128): void {
+  store<f32>(sp, f32x4.extract_lane(s4, 0));
+  store<f32>(sp + step, f32x4.extract_lane(s4, 1));
+  store<f32>(sp + 2 * step, f32x4.extract_lane(s4, 2));
+  store<f32>(sp + 3 * step, f32x4.extract_lane(s4, 3));
+}
+
+/**
+ * One row's scores against the 4 keys at k0, k0 + kStride...: its q from Qc (qBase, a
+ * lane of each 64-byte chunk, to qEnd; qEnd2: the end of the pairs of chunks; qTail: its
+ * d % 4 last dims, 16 bytes apart) times each key, summed by sum4x4.
+ */
+// @ts-ignore: decorator
+@inline
+function rowQuad(qBase: usize, qEnd2: usize, qEnd: usize, qTail: usize, tail: i32, k0: usize, kStride: usize): v128 {
+  let k1 = k0 + kStride, k2 = k1 + kStride, k3 = k2 + kStride;
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let qp = qBase;
+  while (qEnd2 > qp) {
+    const qv = v128.load(qp), qw = v128.load(qp, 64);
+    a0 = madd(qv, v128.load(k0), a0);
+    a1 = madd(qv, v128.load(k1), a1);
+    a2 = madd(qv, v128.load(k2), a2);
+    a3 = madd(qv, v128.load(k3), a3);
+    a0 = madd(qw, v128.load(k0, 16), a0);
+    a1 = madd(qw, v128.load(k1, 16), a1);
+    a2 = madd(qw, v128.load(k2, 16), a2);
+    a3 = madd(qw, v128.load(k3, 16), a3);
+    k0 += 32;
+    k1 += 32;
+    k2 += 32;
+    k3 += 32;
+    qp += 128;
+  }
+  if (qEnd > qp) {
+    const qv = v128.load(qp);
+    a0 = madd(qv, v128.load(k0), a0);
+    a1 = madd(qv, v128.load(k1), a1);
+    a2 = madd(qv, v128.load(k2), a2);
+    a3 = madd(qv, v128.load(k3), a3);
+    k0 += 16;
+    k1 += 16;
+    k2 += 16;
+    k3 += 16;
+  }
+  let s4 = sum4x4(a0, a1, a2, a3);
+  for (let i = 0; i < tail; i++) {
+    const io = (i as usize) << 2;
+    let kv = f32x4.replace_lane(f32x4.splat(load<f32>(k0 + io)), 1, load<f32>(k1 + io));
+    kv = f32x4.replace_lane(f32x4.replace_lane(kv, 2, load<f32>(k2 + io)), 3, load<f32>(k3 + io));
+    s4 = madd(v128.load32_splat(qTail + (io << 2)), kv, s4);
+  }
+  return s4;
+}
+
+/** rowQuad for one key at k0. */
+// @ts-ignore: decorator
+@inline
+function rowOne(qBase: usize, qEnd: usize, qTail: usize, tail: i32, k0: usize): f32 {
+  let a0 = f32x4.splat(0);
+  let qp = qBase;
+  while (qEnd > qp) {
+    a0 = madd(v128.load(qp), v128.load(k0), a0);
+    k0 += 16;
+    qp += 64;
+  }
+  let sc = f32x4.extract_lane(sum4x4(a0, a0, a0, a0), 0);
+  for (let i = 0; i < tail; i++) {
+    const io = (i as usize) << 2;
+    sc += load<f32>(qTail + (io << 2)) * load<f32>(k0 + io);
+  }
+  return sc;
 }
 
 /** score = softcap · tanh(score / softcap), before any masking (Gemma 2). */
@@ -1138,53 +1205,113 @@ function accumulateTail(r0: i32, rows: i32, t0: i32, Mp: i32, vBase: usize, vStr
   const mpBytes = (Mp as usize) << 2;
   const rowBytes = (n as usize) << 2;
   const t0Bytes = (t0 as usize) << 2;
-  const n4Bytes = (n4 as usize) << 2;
   for (let r = r0; r < r0 + rows; r++) {
-    const al = load<f32>(sAlpha + ((r as usize) << 2));
     const op = sO + (r as usize) * rowBytes;
-    const alV = f32x4.splat(al);
-    for (let o = t0Bytes; o < n4Bytes; o += 16) v128.store(op + o, f32x4.mul(v128.load(op + o), alV));
-    for (let t = n4; t < n; t++) store<f32>(op + ((t as usize) << 2), load<f32>(op + ((t as usize) << 2)) * al);
+    scaleRow(op, load<f32>(sAlpha + ((r as usize) << 2)), t0, n4, n);
     let pp = sS + ((r as usize) << 2) + (lo as usize) * mpBytes;
     let vp = vBase + (lo as usize) * vStride;
     let jj = lo;
     for (; jj + 4 <= hi; jj += 4) {
-      const p0 = v128.load32_splat(pp), p1 = v128.load32_splat(pp + mpBytes);
-      const p2 = v128.load32_splat(pp + 2 * mpBytes), p3 = v128.load32_splat(pp + 3 * mpBytes);
-      const v1 = vp + vStride, v2 = v1 + vStride, v3 = v2 + vStride;
-      let o = t0Bytes;
-      for (; o + 16 < n4Bytes; o += 32) {
-        const s01 = f32x4.add(f32x4.mul(p0, v128.load(vp + o)), f32x4.mul(p1, v128.load(v1 + o)));
-        const s23 = f32x4.add(f32x4.mul(p2, v128.load(v2 + o)), f32x4.mul(p3, v128.load(v3 + o)));
-        const t01 = f32x4.add(f32x4.mul(p0, v128.load(vp + o, 16)), f32x4.mul(p1, v128.load(v1 + o, 16)));
-        const t23 = f32x4.add(f32x4.mul(p2, v128.load(v2 + o, 16)), f32x4.mul(p3, v128.load(v3 + o, 16)));
-        v128.store(op + o, f32x4.add(v128.load(op + o), f32x4.add(s01, s23)));
-        v128.store(op + o, f32x4.add(v128.load(op + o, 16), f32x4.add(t01, t23)), 16);
-      }
-      if (o < n4Bytes) {
-        const s01 = f32x4.add(f32x4.mul(p0, v128.load(vp + o)), f32x4.mul(p1, v128.load(v1 + o)));
-        const s23 = f32x4.add(f32x4.mul(p2, v128.load(v2 + o)), f32x4.mul(p3, v128.load(v3 + o)));
-        v128.store(op + o, f32x4.add(v128.load(op + o), f32x4.add(s01, s23)));
-      }
-      for (let t = n4; t < n; t++) {
-        const to = (t as usize) << 2;
-        const s01 = f32x4.extract_lane(p0, 0) * load<f32>(vp + to) + f32x4.extract_lane(p1, 0) * load<f32>(v1 + to);
-        const s23 = f32x4.extract_lane(p2, 0) * load<f32>(v2 + to) + f32x4.extract_lane(p3, 0) * load<f32>(v3 + to);
-        store<f32>(op + to, load<f32>(op + to) + (s01 + s23));
-      }
+      addQuad(op, vp, vStride, pp, mpBytes, t0Bytes, n4, n);
       pp += 4 * mpBytes;
       vp += 4 * vStride;
     }
     for (; jj < hi; jj++) {
-      const p0 = v128.load32_splat(pp);
-      for (let o = t0Bytes; o < n4Bytes; o += 16) v128.store(op + o, madd(p0, v128.load(vp + o), v128.load(op + o)));
-      for (let t = n4; t < n; t++) {
-        const to = (t as usize) << 2;
-        store<f32>(op + to, load<f32>(op + to) + f32x4.extract_lane(p0, 0) * load<f32>(vp + to));
-      }
+      addOne(op, vp, pp, t0Bytes, n4, n);
       pp += mpBytes;
       vp += vStride;
     }
+  }
+}
+
+/**
+ * P·V of a span tile (MHA decode, kvSpan > 1): row r is head tH0 + r, its V slice dv
+ * floats after row r - 1's. Key quads outer, rows inner, each row accumulateTail's 4 keys
+ * over its whole slice: the 4 keys' V rows are read front to back (scoresSpan). The rows
+ * share one query, so one visible range [lo, hi).
+ */
+function accumulateSpan(M: i32, vBase: usize, vStride: usize, nk: i32, j0: i32, masked: bool): void {
+  const n = dv;
+  const n4 = n & ~3;
+  const mpBytes = (tMp as usize) << 2;
+  const rowBytes = (n as usize) << 2;
+  const pos = load<i32>(sPos);
+  const lo = keysFrom(pos, j0, masked);
+  const hi = keysTo(pos, j0, nk, lo, masked);
+  for (let r = 0; r < M; r++) scaleRow(sO + (r as usize) * rowBytes, load<f32>(sAlpha + ((r as usize) << 2)), 0, n4, n);
+  let jj = lo;
+  for (; jj + 4 <= hi; jj += 4) {
+    const vRow = vBase + (jj as usize) * vStride;
+    const pRow = sS + (jj as usize) * mpBytes;
+    for (let r = 0; r < M; r++) {
+      const ro = (r as usize) * rowBytes;
+      addQuad(sO + ro, vRow + ro, vStride, pRow + ((r as usize) << 2), mpBytes, 0, n4, n);
+    }
+  }
+  for (; jj < hi; jj++) {
+    const vRow = vBase + (jj as usize) * vStride;
+    const pRow = sS + (jj as usize) * mpBytes;
+    for (let r = 0; r < M; r++) {
+      const ro = (r as usize) * rowBytes;
+      addOne(sO + ro, vRow + ro, pRow + ((r as usize) << 2), 0, n4, n);
+    }
+  }
+}
+
+/** O row at op, dims [t0, n), times alpha (n4: t0 plus a multiple of 4). */
+// @ts-ignore: decorator
+@inline
+function scaleRow(op: usize, al: f32, t0: i32, n4: i32, n: i32): void {
+  const alV = f32x4.splat(al);
+  const n4Bytes = (n4 as usize) << 2;
+  for (let o = (t0 as usize) << 2; o < n4Bytes; o += 16) v128.store(op + o, f32x4.mul(v128.load(op + o), alV));
+  for (let t = n4; t < n; t++) store<f32>(op + ((t as usize) << 2), load<f32>(op + ((t as usize) << 2)) * al);
+}
+
+/**
+ * O row at op, dims [t0, n), plus the 4 keys' P (at pp, pp + step...) times their V rows
+ * (vp, vp + vStride...): each step reads 4 whole V rows front to back, no add chain
+ * waiting on the one before it.
+ */
+// @ts-ignore: decorator
+@inline
+function addQuad(op: usize, vp: usize, vStride: usize, pp: usize, step: usize, t0Bytes: usize, n4: i32, n: i32): void {
+  const n4Bytes = (n4 as usize) << 2;
+  const p0 = v128.load32_splat(pp), p1 = v128.load32_splat(pp + step);
+  const p2 = v128.load32_splat(pp + 2 * step), p3 = v128.load32_splat(pp + 3 * step);
+  const v1 = vp + vStride, v2 = v1 + vStride, v3 = v2 + vStride;
+  let o = t0Bytes;
+  for (; o + 16 < n4Bytes; o += 32) {
+    const s01 = f32x4.add(f32x4.mul(p0, v128.load(vp + o)), f32x4.mul(p1, v128.load(v1 + o)));
+    const s23 = f32x4.add(f32x4.mul(p2, v128.load(v2 + o)), f32x4.mul(p3, v128.load(v3 + o)));
+    const t01 = f32x4.add(f32x4.mul(p0, v128.load(vp + o, 16)), f32x4.mul(p1, v128.load(v1 + o, 16)));
+    const t23 = f32x4.add(f32x4.mul(p2, v128.load(v2 + o, 16)), f32x4.mul(p3, v128.load(v3 + o, 16)));
+    v128.store(op + o, f32x4.add(v128.load(op + o), f32x4.add(s01, s23)));
+    v128.store(op + o, f32x4.add(v128.load(op + o, 16), f32x4.add(t01, t23)), 16);
+  }
+  if (o < n4Bytes) {
+    const s01 = f32x4.add(f32x4.mul(p0, v128.load(vp + o)), f32x4.mul(p1, v128.load(v1 + o)));
+    const s23 = f32x4.add(f32x4.mul(p2, v128.load(v2 + o)), f32x4.mul(p3, v128.load(v3 + o)));
+    v128.store(op + o, f32x4.add(v128.load(op + o), f32x4.add(s01, s23)));
+  }
+  for (let t = n4; t < n; t++) {
+    const to = (t as usize) << 2;
+    const s01 = f32x4.extract_lane(p0, 0) * load<f32>(vp + to) + f32x4.extract_lane(p1, 0) * load<f32>(v1 + to);
+    const s23 = f32x4.extract_lane(p2, 0) * load<f32>(v2 + to) + f32x4.extract_lane(p3, 0) * load<f32>(v3 + to);
+    store<f32>(op + to, load<f32>(op + to) + (s01 + s23));
+  }
+}
+
+/** addQuad for one key: O row at op, dims [t0, n), plus P (at pp) times the V row at vp. */
+// @ts-ignore: decorator
+@inline
+function addOne(op: usize, vp: usize, pp: usize, t0Bytes: usize, n4: i32, n: i32): void {
+  const n4Bytes = (n4 as usize) << 2;
+  const p0 = v128.load32_splat(pp);
+  for (let o = t0Bytes; o < n4Bytes; o += 16) v128.store(op + o, madd(p0, v128.load(vp + o), v128.load(op + o)));
+  for (let t = n4; t < n; t++) {
+    const to = (t as usize) << 2;
+    store<f32>(op + to, load<f32>(op + to) + f32x4.extract_lane(p0, 0) * load<f32>(vp + to));
   }
 }
 

@@ -43,6 +43,11 @@ const TILE_ROWS = 32;
 /** Keys per block of the online softmax (64, 128 and 256 measured within noise; 128 kept). */
 const TILE_K = 128;
 /**
+ * Fewest KV heads an MHA decode tile spans (kvSpan): below it a tile per head. (A span of
+ * 2-3 heads reads 1-1.5 KiB runs of each K/V row for d = 128, as a 4-head group tile does.)
+ */
+const SPAN_MIN_HEADS = 4;
+/**
  * Multiply-adds per tile and key block in block-major order: blocks of about this much work
  * (32 keys for 4 rows at d = 128, 128 keys for one MHA row) keep the per-block overhead
  * small. Decode over 2048 keys, 1 thread, CPU-time medians of 3 alternating runs against
@@ -228,9 +233,16 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>, kvHalf = false): bo
   let headChunk = Math.min(group, TILE_ROWS);
   const tileQ = Math.max(1, Math.min(p.seqQ, Math.floor(TILE_ROWS / headChunk)));
   const qTiles = Math.ceil(p.seqQ / tileQ);
+  // MHA decode (group 1, one query, f32 K/V in place): a tile spans up to TILE_ROWS KV
+  // heads, one row each, and reads its keys' K/V rows front to back (assembly/gqa.ts
+  // scoresSpan), where a tile per head reads a slice of every row and waits on DRAM
+  // (SPAN_MIN_HEADS).
+  const spanning = p.seqQ === 1 && group === 1 && !kvHalf && p.headsKV >= SPAN_MIN_HEADS;
+  let kvSpan = spanning ? Math.ceil(p.headsKV / Math.ceil(p.headsKV / TILE_ROWS)) : 1;
+  const spans = () => Math.ceil(p.headsKV / kvSpan);
   // Few tiles (decode over few KV heads) on the pool: split each group's heads so every
   // thread has work (each chunk then reads the group's K/V again).
-  const tiles = () => p.batch * p.headsKV * qTiles * Math.ceil(group / headChunk);
+  const tiles = () => p.batch * spans() * qTiles * Math.ceil(group / headChunk);
   // A decode splits keys instead where each chunk has enough (each head chunk would read the
   // K/V again; a key chunk reads its part once).
   // A block-major decode whose tiles have 2+ rows (streamed: assembly/gqa.ts touchBlock)
@@ -243,18 +255,22 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>, kvHalf = false): bo
   while (keySplits === 1 && headChunk > 4 && tiles() < 2 * rt.threads && rt.parallel(2 * rt.threads, workNs)) {
     headChunk = Math.ceil(headChunk / 2);
   }
+  // Likewise a span: fewer heads per tile where too few keys to split.
+  while (keySplits === 1 && kvSpan > SPAN_MIN_HEADS && tiles() < 2 * rt.threads && rt.parallel(2 * rt.threads, workNs)) {
+    kvSpan = Math.ceil(kvSpan / 2);
+  }
   const headChunks = Math.ceil(group / headChunk);
-  const mpMax = align(tileQ * headChunk, 4);
-  const units = p.batch * p.headsKV * headChunks * qTiles * keySplits;
+  const rows = spanning ? kvSpan : tileQ * headChunk;
+  const mpMax = align(rows, 4);
+  const units = p.batch * spans() * headChunks * qTiles * keySplits;
   // Decode (one query tile) over a large cache: key blocks outer, tiles inner
   // (see assembly/gqa.ts), with one scratch slot per tile a call takes: on the pool each
-  // grab is ceil(units / threads) tiles.
-  const blockMajor = qTiles === 1 && units > 1 && kvBytes >= BLOCK_MAJOR_MIN_BYTES;
+  // grab is ceil(units / threads) tiles. Not span tiles: each reads whole rows already.
+  const blockMajor = qTiles === 1 && units > 1 && kvBytes >= BLOCK_MAJOR_MIN_BYTES && !spanning;
   let perCall = blockMajor ? (rt.parallel(units, workNs) ? Math.ceil(units / rt.threads) : units) : 1;
   // Key split on the pool: a grab takes tiles of one key chunk at most (the chunks of one
   // tile side by side would be separate streams, and smaller grabs balance a loaded host).
   if (blockMajor && keySplits > 1 && rt.parallel(units, workNs)) perCall = Math.min(perCall, units / keySplits);
-  const rows = tileQ * headChunk;
   // Block-major calls stream each key block through L2 first (assembly/gqa.ts), except
   // one-row tiles on the pool: then a block holds at most BLOCK_MAJOR_BLOCK_BYTES of the
   // call's K/V rows (its heads: ceil(perCall / headChunks)).
@@ -323,6 +339,7 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>, kvHalf = false): bo
     headChunk,
     qTiles,
     headChunks,
+    kvSpan,
     tileK,
     kPack: pack ? kPack : 0,
     vPack: pack ? vPack : 0,
@@ -351,7 +368,7 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>, kvHalf = false): bo
   // f16 K/V in place: each thread's Inf/NaN flag, cleared before the run, read after it.
   const flags = kvHalf && !pack ? Array.from({ length: rt.threads }, (_, t) => (scratch + t * stride + scratchLayout.flag) >>> 2) : [];
   for (const f of flags) rt.heap.i32[f] = 0;
-  rt.run('gqa', units, workNs, perCall, rt.trace ? { blockMajor, packed: pack, tileRows: rows, headChunks, keySplits, kvHalf } : undefined);
+  rt.run('gqa', units, workNs, perCall, rt.trace ? { blockMajor, packed: pack, tileRows: rows, headChunks, kvSpan, keySplits, kvHalf } : undefined);
   // An Inf/NaN half: the caller reruns the call on widened copies (no combine then).
   if (!flags.every((f) => rt.heap.i32[f] === 0)) return false;
   // Key split: merge each row's partials (units: the tiles) and write the output.

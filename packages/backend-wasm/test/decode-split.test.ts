@@ -21,7 +21,7 @@ interface KernelRun {
   kernel: string;
   units: number;
   pooled: boolean;
-  detail?: { keySplits?: number; headChunks?: number; blockMajor?: boolean };
+  detail?: { keySplits?: number; headChunks?: number; blockMajor?: boolean; kvSpan?: number; tileRows?: number };
 }
 
 interface Shape {
@@ -63,7 +63,11 @@ function expectClose(out: ArrayLike<number>, ref: ArrayLike<number>, scale: numb
   expect(worst).toBeLessThanOrEqual(TOL);
 }
 
-describe.each([2, 4, 16])('key-split decode on wasm (%i threads, every kernel on the pool)', (threads) => {
+/**
+ * A backend of `threads` threads with every kernel on the pool (created in the calling
+ * suite's beforeAll) and decode checks against the reference on it.
+ */
+function decodeHarness(threads: number) {
   let be: Backend;
   let runs: KernelRun[] = [];
   beforeAll(async () => {
@@ -125,6 +129,12 @@ describe.each([2, 4, 16])('key-split decode on wasm (%i threads, every kernel on
     return splits;
   }
 
+  return { check, expectSplit };
+}
+
+describe.each([2, 4, 16])('key-split decode on wasm (%i threads, every kernel on the pool)', (threads) => {
+  const { check, expectSplit } = decodeHarness(threads);
+
   it('MQA 32/1/64 over 2048 keys: one tile, its keys split across the threads', () => {
     const splits = expectSplit(check({ B: 1, Skv: 2048, Hq: 32, Hkv: 1, D: 64 }));
     expect(splits).toBe(Math.min(2 * threads, 8));
@@ -135,16 +145,13 @@ describe.each([2, 4, 16])('key-split decode on wasm (%i threads, every kernel on
     expectSplit(check({ B: 1, Skv: 1500, Hq: 6, Hkv: 2, D: 48 }));
   });
 
-  it('MHA-like 4/4/32 and GQA 32/8/64 split only where the tiles are fewer than 2 per thread', () => {
-    const mha = check({ B: 1, Skv: 1024, Hq: 4, Hkv: 4, D: 32 });
+  it('GQA 32/8/64 splits only where its 8 tiles are fewer than 2 per thread; MHA 4/4/32 (one span tile) splits', () => {
     const gqa8 = check({ B: 1, Skv: 1024, Hq: 32, Hkv: 8, D: 64 });
-    for (const [r, tiles] of [
-      [mha, 4],
-      [gqa8, 8],
-    ] as const) {
-      if (tiles >= 2 * threads) expect(r.gqaRuns[0].detail?.keySplits).toBe(1);
-      else expectSplit(r);
-    }
+    if (8 >= 2 * threads) expect(gqa8.gqaRuns[0].detail?.keySplits).toBe(1);
+    else expectSplit(gqa8);
+    const mha = check({ B: 1, Skv: 1024, Hq: 4, Hkv: 4, D: 32 });
+    expect(mha.gqaRuns[0].detail?.kvSpan).toBe(4);
+    expectSplit(mha);
   });
 
   it('3 queries (causal rows at different positions in one tile), GQA 8/2/64', () => {
@@ -251,11 +258,11 @@ describe.each([2, 4, 16])('key-split decode on wasm (%i threads, every kernel on
     expect(r.gqaRuns[0].detail?.blockMajor).toBe(true);
   });
 
-  it('block-major MHA 8/8/128 over 4096 keys (one-row tiles, not streamed on the pool) splits only where the tiles are fewer than 2 per thread', () => {
+  it('MHA 8/8/128 over 4096 keys (16 MiB): one span tile, not block-major, its keys split across the threads', () => {
     const r = check({ B: 1, Skv: 4096, Hq: 8, Hkv: 8, D: 128 });
-    expect(r.gqaRuns[0].detail?.blockMajor).toBe(true);
-    if (8 >= 2 * threads) expect(r.gqaRuns[0].detail?.keySplits).toBe(1);
-    else expectSplit(r);
+    expect(r.gqaRuns[0].detail?.blockMajor).toBe(false);
+    expect(r.gqaRuns[0].detail?.kvSpan).toBe(8);
+    expect(expectSplit(r)).toBeGreaterThanOrEqual(threads);
   });
 
   it('too few keys to split (MQA over 400): the group heads are split across tiles instead', () => {
@@ -263,5 +270,102 @@ describe.each([2, 4, 16])('key-split decode on wasm (%i threads, every kernel on
     expect(r.gqaRuns[0].detail?.keySplits).toBe(1);
     expect(r.gqaRuns[0].detail?.headChunks).toBeGreaterThan(1);
     expect(r.combineRuns.length).toBe(0);
+  });
+});
+
+/**
+ * MHA decode (group 1, one query, f32 K/V) in span tiles (src/gqa.ts kvSpan): one tile spans
+ * up to 32 KV heads, row r reading head r's K and V, key quads outer and rows inner
+ * (assembly/gqa.ts scoresSpan, accumulateSpan). On the calling thread (1 thread) and split
+ * across the pool.
+ */
+describe.each([1, 2, 16])('MHA decode in span tiles on wasm (%i threads, every kernel on the pool)', (threads) => {
+  const { check } = decodeHarness(threads);
+  const span = (r: ReturnType<typeof check>) => r.gqaRuns[0].detail?.kvSpan ?? 1;
+
+  it('32/32/64 over 1500 keys: one tile of all 32 heads (keys split on the pool)', () => {
+    const r = check({ B: 1, Skv: 1500, Hq: 32, Hkv: 32, D: 64 });
+    expect(span(r)).toBe(32);
+    expect(r.gqaRuns[0].detail?.tileRows).toBe(32);
+    expect(r.combineRuns.length).toBe(threads > 1 ? 1 : 0);
+  });
+
+  it('heads that leave padding rows (5, 6, 7: Mp 8) and head sizes with d % 4 dims left (38, 6)', () => {
+    for (const H of [5, 6, 7]) expect(span(check({ B: 1, Skv: 700, Hq: H, Hkv: H, D: 38 }))).toBe(H);
+    expect(span(check({ B: 1, Skv: 45, Hq: 4, Hkv: 4, D: 6 }))).toBe(4);
+  });
+
+  it('40 heads: two span tiles of 20; fewer than 4 heads (3/3/64): a tile per head', () => {
+    expect(span(check({ B: 1, Skv: 600, Hq: 40, Hkv: 40, D: 32 }))).toBe(20);
+    expect(span(check({ B: 1, Skv: 600, Hq: 3, Hkv: 3, D: 64 }))).toBe(1);
+  });
+
+  it('too few keys to split (32/32/64 over 300): fewer heads per tile so each thread has two', () => {
+    const r = check({ B: 1, Skv: 300, Hq: 32, Hkv: 32, D: 64 });
+    expect(r.gqaRuns[0].detail?.keySplits ?? 1).toBe(1);
+    if (threads === 1) expect(span(r)).toBe(32);
+    else expect(r.gqaRuns[0].units).toBeGreaterThanOrEqual(Math.min(2 * threads, 8));
+    expect(span(r)).toBeGreaterThanOrEqual(4);
+  });
+
+  it('ragged batch of 3 (900, 5, 0 keys) with a window of 700 and NaN in K/V before it; the empty entry is zeros', () => {
+    const edit = (data: { k: Float32Array; v: Float32Array }) => {
+      data.k.fill(NaN, 0, 10 * 8 * 32);
+      data.v.fill(NaN, 0, 10 * 8 * 32);
+    };
+    const r = check({ B: 3, Skv: 900, Hq: 8, Hkv: 8, D: 32 }, { kvLength: [900, 5, 0], window: 700, edit });
+    // 235 visible keys per entry on average: too few to split, so on the pool the heads are.
+    expect(span(r)).toBe(threads === 1 ? 8 : 4);
+    expect(r.out.subarray(2 * 8 * 32).every((x) => x === 0)).toBe(true);
+    check({ B: 1, Skv: 900, Hq: 8, Hkv: 8, D: 32 }, { window: 1, edit });
+  });
+
+  it('sinks (finite, large, -Inf, +Inf: zeros) and softcap 5 on large scores', () => {
+    const sinks = Array.from({ length: 16 }, (_, h) => [0.5, 40, -Infinity, Infinity][h % 4] + h / 100);
+    const r = check({ B: 1, Skv: 1100, Hq: 16, Hkv: 16, D: 64 }, { sinks });
+    for (let h = 3; h < 16; h += 4) expect(r.out.subarray(h * 64, (h + 1) * 64).every((x) => x === 0)).toBe(true);
+    const edit = (data: { q: Float32Array }) => data.q.forEach((x, i) => (data.q[i] = x * 20));
+    check({ B: 1, Skv: 1100, Hq: 16, Hkv: 16, D: 64 }, { softcap: 5, edit });
+  });
+
+  it('masks: the first 3/4 of the keys masked (finfo.min and -Inf), one head masked everywhere (zeros), NaN under a masked key', () => {
+    const Skv = 1024;
+    const H = 8;
+    const data = new Float32Array(H * Skv);
+    for (let h = 0; h < H; h++) {
+      for (let j = 0; j < Skv; j++) {
+        let m = Math.sin(j + h) * 2;
+        if (j < 768) m = h % 2 ? FINFO_MIN : -Infinity;
+        if (h === 5) m = FINFO_MIN;
+        data[h * Skv + j] = m;
+      }
+    }
+    const mask = { data, shape: [1, H, 1, Skv] };
+    const r = check({ B: 1, Skv, Hq: H, Hkv: H, D: 32 }, { mask });
+    expect(r.out.subarray(5 * 32, 6 * 32).every((x) => x === 0)).toBe(true);
+    // Head 0's V row at key 100 (masked for every head) is NaN: 0 · NaN in the reference.
+    const nan = check({ B: 1, Skv, Hq: H, Hkv: H, D: 32 }, { mask, edit: (d) => d.v.fill(NaN, 100 * H * 32, 100 * H * 32 + 32) });
+    expect(Number.isNaN(nan.out[0])).toBe(true);
+    expect(nan.out.subarray(32, 5 * 32).some(Number.isNaN)).toBe(false);
+  });
+
+  it("NaN in one head's V row poisons that head only; a NaN query poisons its own row", () => {
+    const r = check(
+      { B: 2, Skv: 1200, Hq: 8, Hkv: 8, D: 32 },
+      {
+        kvLength: [1200, 600],
+        edit: (d) => {
+          d.v.fill(NaN, (1000 * 8 + 2) * 32, (1000 * 8 + 3) * 32); // batch 0, key 1000, head 2
+          d.q[(1 * 8 + 6) * 32 + 7] = NaN; // batch 1, head 6
+        },
+      },
+    );
+    const nanRows = (from: number) => Array.from({ length: 8 }, (_, h) => r.out.subarray(from + h * 32, from + (h + 1) * 32).every(Number.isNaN));
+    expect(nanRows(0)).toEqual([false, false, true, false, false, false, false, false]);
+    expect(nanRows(8 * 32)).toEqual([false, false, false, false, false, false, true, false]);
+  });
+
+  it('views: Q, K and V strided at an odd offset with NaN in the gaps', () => {
+    expect(span(check({ B: 2, Skv: 800, Hq: 8, Hkv: 8, D: 32 }, { viewOffset: 3, kvLength: [800, 555] }))).toBe(8);
   });
 });
