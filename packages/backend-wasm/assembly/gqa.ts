@@ -39,6 +39,21 @@
  * (0.84-0.95x), over 32768 keys 7.5-8.3 -> 6.2-6.9 ms (0.81-0.92x; 1 thread: 10.7 ms);
  * 1 thread unchanged (the split needs the pool).
  *
+ * Span tiles (kvSpan > 1; src/gqa.ts decides it for an MHA decode: group 1, one query, f32
+ * K/V read in place, 2+ KV heads): one tile spans up to 32 KV heads, row r being head
+ * tH0 + r with its own K/V, and its kernels take key quads outer and rows inner
+ * (scoresSpan, accumulateSpan: scoresOneRow's and accumulateTail's 4-key steps), so the 4
+ * keys' K and V rows are read front to back. A tile per head read a d-float slice of every
+ * key's row (16 KiB apart for 32 × 128), and one-row tiles on the pool were not streamed.
+ * Over 16 MiB a span tile runs block-major too, its blocks streamed like any (touchBlock:
+ * read in address order, its own front-to-back reads left the prefetchers short, 1.04-1.23x
+ * a tile per head for 4-16 heads on one thread). MHA decode against a tile per head,
+ * bench/ab.mjs on the shared 2-core EPYC, 1 thread (CPU medians) / 2 threads (wall):
+ * 32/32/128 over 512 keys 0.87x / 0.77-1.2x (0.3-0.6 ms, noisy), over 2048 0.86x / 0.85x,
+ * 8192 0.87x / 0.71x, 32768 0.85x / 0.71-0.88x; 8/8/128 over 32768 0.84x / 0.78x; 8/8/64
+ * over 256 0.78x / 1.04x; 3/3/128 over 16384 0.80x / 0.79x, 2/2/128 over 32768 1.0x / 0.98x.
+ * Not for f16 K/V: their one-row kernels wait on the conversion's arithmetic, not on memory.
+ *
  * Per tile (rows r = query·nh + head, padded to Mp, a multiple of 4):
  * - Q is copied once with the scale folded in. Tiles of 16 rows or more transpose it into Qt[d][Mp] (4 × 4
  *   shuffles): scores of 4 rows against one key are a column of f32x4 multiply-adds
@@ -211,8 +226,8 @@ export function gqa(params: usize, start: i32, end: i32, thread: i32): void {
   // place: 32/8/64 0.42-0.46x (675-700 -> 300-320 ns/key, 1.07x its 2048-key figure),
   // 32/8/128 0.76-0.81x, MHA 32/32/128 0.86-0.89x. Touching block kb itself first measured
   // the same for 32/8/64 and 7% slower for 32/8/128; each tile touching its share of the
-  // next block before its turn (interleaved) 0.52x and 0.91x. Not for one-row tiles (MHA)
-  // on the pool: each K/V byte feeds 2 multiply-adds there, two threads come near the
+  // next block before its turn (interleaved) 0.52x and 0.91x. Not for one-row tiles (f16
+  // MHA) on the pool: each K/V byte feeds 2 multiply-adds there, two threads come near the
   // memory's rate, and the pass, which the compute does not overlap, cost 4-15% of CPU time.
   for (let u = start; u < end; u++) {
     useSlot(u - start);
@@ -220,7 +235,7 @@ export function gqa(params: usize, start: i32, end: i32, thread: i32): void {
     tileStart();
   }
   // As src/gqa.ts: not for one-row tiles on the pool, nor for f16 one-row tiles (they load ahead).
-  const stream = tileQ * headChunk > 1 || (end - start == perTile && !halfKV);
+  const stream = tileQ * headChunk > 1 || kvSpan > 1 || (end - start == perTile && !halfKV);
   let touched = stream ? touchBlock(start, end, 0) : 0;
   for (let kb = 0; ; kb++) {
     if (stream) touched ^= touchBlock(start, end, kb + 1);
@@ -253,7 +268,7 @@ export function gqa(params: usize, start: i32, end: i32, thread: i32): void {
 function touchBlock(start: i32, end: i32, kb: i32): i32 {
   let x: i32 = 0;
   if (kPack) return x; // a causal block packed by gqaPack reads the packed rows
-  const perBatch = headsKV * headChunks;
+  const perBatch = spans * headChunks;
   let u = start;
   while (u < end) {
     // Units [u, last] share a batch (and, with a key split, a key chunk: unit u is tile
@@ -265,7 +280,9 @@ function touchBlock(start: i32, end: i32, kb: i32): i32 {
     const j0 = tJStart + kb * tileK;
     if (j0 < tJEnd) {
       const nk = min(tileK, tJEnd - j0);
-      const g0 = (tile / headChunks) % headsKV, g1 = ((tile + last - u) / headChunks) % headsKV + 1;
+      // KV heads [g0, g1) of the units' tiles (span tiles: kvSpan heads each).
+      const g0 = ((tile / headChunks) % spans) * kvSpan;
+      const g1 = min(headsKV, (((tile + last - u) / headChunks) % spans + 1) * kvSpan);
       const token = (b as usize) * (seqKV as usize) + (j0 as usize);
       const sh: usize = halfKV ? 1 : 2; // f16 K/V read in place: 2 bytes an element
       x ^= touchRows(k + token * kTokenBytes + (((g0 * d) as usize) << sh), kTokenBytes, nk, (((g1 - g0) * d) as usize) << sh);

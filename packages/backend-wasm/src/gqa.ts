@@ -9,7 +9,9 @@
  * thread two (few KV heads, 16 threads), each tile's visible keys are split into chunks
  * (keySplitsFor, SPLIT_MIN_KEYS) whose partials `gqaCombine` merges; where the keys are too
  * few to split, and for a prefill of few tiles, a group's heads are split across tiles
- * (each head chunk reads the group's K/V again).
+ * (each head chunk reads the group's K/V again). An MHA decode (group 1: one row per KV
+ * head) spans up to 32 KV heads in one tile instead (kvSpan, SPAN_MIN_HEADS), which reads
+ * whole K/V rows; its heads are split across tiles only where its keys are too few to split.
  * (16, 32, 48, 64 rows and 64, 128, 256-key blocks re-measured within noise after the
  * base-2 softmax and packing.)
  *
@@ -43,10 +45,12 @@ const TILE_ROWS = 32;
 /** Keys per block of the online softmax (64, 128 and 256 measured within noise; 128 kept). */
 const TILE_K = 128;
 /**
- * Fewest KV heads an MHA decode tile spans (kvSpan): below it a tile per head. (A span of
- * 2-3 heads reads 1-1.5 KiB runs of each K/V row for d = 128, as a 4-head group tile does.)
+ * Fewest KV heads an MHA decode tile spans (kvSpan; one head: a one-row tile), also the
+ * floor where heads are split across tiles for the pool. Spans of 2 and 3 heads against a
+ * tile per head (bench/ab.mjs, 1 / 2 threads): 2/2/128 over 32768 keys 1.0x / 0.98x, over
+ * 131072 0.97x / 0.99x, 3/3/128 over 16384 0.80x / 0.79x, 2/2/64 over 2048 0.88x / 0.90x.
  */
-const SPAN_MIN_HEADS = 4;
+const SPAN_MIN_HEADS = 2;
 /**
  * Multiply-adds per tile and key block in block-major order: blocks of about this much work
  * (32 keys for 4 rows at d = 128, 128 keys for one MHA row) keep the per-block overhead
@@ -98,8 +102,9 @@ const BLOCK_MAJOR_MIN_BYTES = 16 << 20;
  * share of the heads each of its rows is a piece of every line run: block-major decodes of
  * 2+ row tiles split keys into at least `threads` chunks whatever their tiles. 2 threads,
  * bench/ab.mjs, against the heads split between threads: 32/8/64 over 8192 keys 0.90x,
- * over 32768 0.79x, 32/8/128 over 32768 0.73x. Not MHA (one-row tiles, not streamed on
- * the pool: 1.14x slower split).
+ * over 32768 0.79x, 32/8/128 over 32768 0.73x. Not one-row tiles (f16 MHA: not streamed on
+ * the pool, 1.14x slower split); an f32 MHA decode is one span tile (kvSpan) and splits as
+ * MQA's one tile does.
  */
 const SPLIT_MIN_KEYS = 256;
 /**
@@ -235,8 +240,7 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>, kvHalf = false): bo
   const qTiles = Math.ceil(p.seqQ / tileQ);
   // MHA decode (group 1, one query, f32 K/V in place): a tile spans up to TILE_ROWS KV
   // heads, one row each, and reads its keys' K/V rows front to back (assembly/gqa.ts
-  // scoresSpan), where a tile per head reads a slice of every row and waits on DRAM
-  // (SPAN_MIN_HEADS).
+  // scoresSpan), where a tile per head reads a slice of every row (SPAN_MIN_HEADS).
   const spanning = p.seqQ === 1 && group === 1 && !kvHalf && p.headsKV >= SPAN_MIN_HEADS;
   let kvSpan = spanning ? Math.ceil(p.headsKV / Math.ceil(p.headsKV / TILE_ROWS)) : 1;
   const spans = () => Math.ceil(p.headsKV / kvSpan);
@@ -265,8 +269,8 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>, kvHalf = false): bo
   const units = p.batch * spans() * headChunks * qTiles * keySplits;
   // Decode (one query tile) over a large cache: key blocks outer, tiles inner
   // (see assembly/gqa.ts), with one scratch slot per tile a call takes: on the pool each
-  // grab is ceil(units / threads) tiles. Not span tiles: each reads whole rows already.
-  const blockMajor = qTiles === 1 && units > 1 && kvBytes >= BLOCK_MAJOR_MIN_BYTES && !spanning;
+  // grab is ceil(units / threads) tiles. A span tile alone too: its blocks are streamed.
+  const blockMajor = qTiles === 1 && (units > 1 || spanning) && kvBytes >= BLOCK_MAJOR_MIN_BYTES;
   let perCall = blockMajor ? (rt.parallel(units, workNs) ? Math.ceil(units / rt.threads) : units) : 1;
   // Key split on the pool: a grab takes tiles of one key chunk at most (the chunks of one
   // tile side by side would be separate streams, and smaller grabs balance a loaded host).
@@ -279,7 +283,7 @@ export function gqa(rt: Runtime, p: GqaKernelParams<number>, kvHalf = false): bo
   // CPU=1, 1 thread: 76.2 -> 66.8 ms without it); f16 tiles of 2+ rows keep it (without:
   // 32/8/64 1.14x, 32/8/128 1.09x slower over 32768 keys).
   const stream = rows > 1 || (perCall === units && !kvHalf);
-  const streamKeys = Math.floor(BLOCK_MAJOR_BLOCK_BYTES / (Math.ceil(perCall / headChunks) * (p.headDim + p.headDimV) * (kvHalf ? 2 : 4)) / 16) * 16;
+  const streamKeys = Math.floor(BLOCK_MAJOR_BLOCK_BYTES / (Math.ceil(perCall / headChunks) * kvSpan * (p.headDim + p.headDimV) * (kvHalf ? 2 : 4)) / 16) * 16;
   const tileK = blockMajor
     ? Math.min(TILE_K, Math.max(32, align(Math.floor(BLOCK_MAJOR_MACS / (rows * (p.headDim + p.headDimV))), 16)), stream ? Math.max(16, streamKeys) : TILE_K)
     : TILE_K;

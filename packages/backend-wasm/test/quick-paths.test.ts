@@ -13,12 +13,10 @@
  * - rope on the pool: rope/paths/prefill-384x8x128;
  * - gqa tiles of < 16 rows (4 dims in the lanes: decode) and >= 16 rows (transposed Q: prefill);
  * - gqa K/V packed (gqaPack) then tiles on the pool: gqa/paths/prefill-40-32x8x64 (and f16);
- * - gqa MHA decode in span tiles (one tile over every KV head, kvSpan > 1) on the pool:
- *   gqa/paths/decode-8x8x128-2048, its keys split across the threads;
- * - gqa block-major decode on the pool: no quick case since MHA decodes run in span tiles.
- *   It takes a GQA decode over 16 MiB of K/V (BLOCK_MAJOR_MIN_BYTES), whose float64
- *   reference costs twice the MHA case's (~12 ms more per probe); test/decode-split.test.ts
- *   (f32) and test/f16-direct.test.ts (f16) run it;
+ * - gqa block-major decode on the pool, in an MHA span tile (one tile over every KV head,
+ *   kvSpan > 1), its keys split across the threads: gqa/paths/decode-8x8x128-2048 (its f16
+ *   variant reads 8 MiB of f16 K/V, under BLOCK_MAJOR_MIN_BYTES, in one-row tiles: f16
+ *   block-major is in test/f16-direct.test.ts; GQA block-major in test/decode-split.test.ts);
  * - gqa decode on the pool with each tile's keys split across units (keySplits > 1), then
  *   gqaCombine: gqa/paths/decode-mqa-32x1x64-640 (its one tile: gqaCombine on the calling
  *   thread) and gqa/paths/decode-8x8x128-2048. A group's query heads split across tiles
@@ -73,7 +71,7 @@ describe('the quick probe reaches every kernel path (2 threads, default threshol
       'gqa/paths/prefill-40-32x8x64/f16',
     ]);
     expect(reached((r) => gqa(r) && r.pooled && (r.detail?.kvSpan ?? 1) > 1)).toEqual(['gqa/paths/decode-8x8x128-2048']);
-    expect(reached((r) => gqa(r) && r.pooled && r.detail?.blockMajor === true)).toEqual([]);
+    expect(reached((r) => gqa(r) && r.pooled && r.detail?.blockMajor === true)).toEqual(['gqa/paths/decode-8x8x128-2048']);
     expect(reached((r) => gqa(r) && r.pooled && (r.detail?.keySplits ?? 1) > 1)).toEqual(['gqa/paths/decode-8x8x128-2048', 'gqa/paths/decode-mqa-32x1x64-640']);
     expect(reached((r) => r.kernel === 'gqaCombine')).toEqual(['gqa/paths/decode-8x8x128-2048', 'gqa/paths/decode-mqa-32x1x64-640']);
     expect(reached((r) => gqa(r) && r.pooled && r.detail?.kvHalf === true)).toContain('gqa/paths/decode-8x8x128-2048/f16');
