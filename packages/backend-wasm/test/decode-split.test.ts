@@ -46,6 +46,24 @@ interface Options {
   viewOffset?: number;
 }
 
+/**
+ * A [heads, keys] additive mask: the first 3/4 of the keys masked (finfo.min on odd heads,
+ * -Inf on even ones), head 5 masked everywhere (a row that sees no key: zeros), the rest
+ * finite values.
+ */
+function edgeMask(heads: number, keys: number): Float32Array {
+  const data = new Float32Array(heads * keys);
+  for (let h = 0; h < heads; h++) {
+    for (let j = 0; j < keys; j++) {
+      let m = Math.sin(j + h) * 2;
+      if (j < (keys * 3) / 4) m = h % 2 ? FINFO_MIN : -Infinity;
+      if (h === 5) m = FINFO_MIN;
+      data[h * keys + j] = m;
+    }
+  }
+  return data;
+}
+
 /** Equal NaN positions, and every other element within TOL of the reference (relative to max(1, max|v|)). */
 function expectClose(out: ArrayLike<number>, ref: ArrayLike<number>, scale: number): void {
   expect(out.length).toBe(ref.length);
@@ -196,15 +214,7 @@ describe.each([2, 4, 16])('key-split decode on wasm (%i threads, every kernel on
   it('masks: whole chunks masked (finfo.min and -Inf), one head masked everywhere (zeros), NaN under a masked key', () => {
     const Skv = 2048;
     const Hq = 32;
-    const data = new Float32Array(Hq * Skv);
-    for (let h = 0; h < Hq; h++) {
-      for (let j = 0; j < Skv; j++) {
-        let m = Math.sin(j + h) * 2;
-        if (j < 1536) m = h % 2 ? FINFO_MIN : -Infinity; // the first 3/4 of the keys: whole chunks
-        if (h === 5) m = FINFO_MIN; // a row that sees no key: zeros
-        data[h * Skv + j] = m;
-      }
-    }
+    const data = edgeMask(Hq, Skv); // the first 3/4 of the keys: whole chunks
     const r = check({ B: 1, Skv, Hq, Hkv: 1, D: 64 }, { mask: { data, shape: [1, Hq, 1, Skv] } });
     expectSplit(r);
     expect(r.out.subarray(5 * 64, 6 * 64).every((x) => x === 0)).toBe(true);
@@ -335,15 +345,7 @@ describe.each([1, 2, 16])('MHA decode in span tiles on wasm (%i threads, every k
   it('masks: the first 3/4 of the keys masked (finfo.min and -Inf), one head masked everywhere (zeros), NaN under a masked key', () => {
     const Skv = 1024;
     const H = 8;
-    const data = new Float32Array(H * Skv);
-    for (let h = 0; h < H; h++) {
-      for (let j = 0; j < Skv; j++) {
-        let m = Math.sin(j + h) * 2;
-        if (j < 768) m = h % 2 ? FINFO_MIN : -Infinity;
-        if (h === 5) m = FINFO_MIN;
-        data[h * Skv + j] = m;
-      }
-    }
+    const data = edgeMask(H, Skv);
     const mask = { data, shape: [1, H, 1, Skv] };
     const r = check({ B: 1, Skv, Hq: H, Hkv: H, D: 32 }, { mask });
     expect(r.out.subarray(5 * 32, 6 * 32).every((x) => x === 0)).toBe(true);
