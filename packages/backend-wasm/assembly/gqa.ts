@@ -939,7 +939,7 @@ function storeQuad(sp: usize, step: usize, s4: v128): void {
  * d % 4 last dims, 16 bytes apart) times each key, summed by sum4x4.
  * Two chunks a step is the most V8's TurboFan keeps in registers (10 loads, 8 mul, 8 add
  * per step). MHA 32/32/128 decode, 1 thread (issue 18): 8 accumulators (no add chain
- * across the step) measured 0.997-1.011x over 256-16384 keys, so the loop is not bound by
+ * across the step) measured 0.997-1.006x over 256-16384 keys, so the loop is not bound by
  * add latency; four chunks a step with 8 accumulators 1.18-1.29x slower over 256 keys (in
  * L3): TurboFan schedules the step's 20 loads first and spills half of them to the stack.
  */
